@@ -1,0 +1,38 @@
+"""The FastAPI application. The service (models, index) is built once, in the lifespan."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import errors, routes
+from qa.config import Settings, get_settings
+from qa.service import QAService
+
+
+def create_app(settings: Settings | None = None, service: QAService | None = None) -> FastAPI:
+    """`service` may be injected (tests); otherwise it is built from settings at start-up, and
+    the seed corpus is indexed if the data directory is empty."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if service is None:
+            s = settings or get_settings()
+            app.state.service = QAService(s)
+            app.state.service.warm_up()
+            app.state.service.ensure_seeded(s.seeds_dir)
+        else:
+            app.state.service = service
+        yield
+
+    app = FastAPI(
+        title="Verbatim",
+        description="Extractive question answering over your documents: answers are the documents' "
+        "own words, with exact character offsets.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    app.include_router(routes.router)
+    return app

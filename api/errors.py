@@ -1,0 +1,40 @@
+"""The one place where domain errors become HTTP statuses. Every error body is `{"detail": ...}`."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from qa.errors import CorruptFile, IndexMismatch, InvalidInput, NotFound, NotReady, QAError, UnsupportedFile
+
+log = logging.getLogger("verbatim.api")
+
+STATUS: dict[type[QAError], int] = {
+    InvalidInput: 422,
+    NotFound: 404,
+    UnsupportedFile: 415,
+    CorruptFile: 422,
+    IndexMismatch: 409,
+    NotReady: 503,
+}
+
+
+def status_for(error: QAError) -> int:
+    """Most specific registered class wins; an unregistered QAError is the client's fault (400)."""
+    for cls in type(error).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(QAError)
+    async def _domain(_: Request, exc: QAError) -> JSONResponse:
+        return JSONResponse({"detail": exc.message}, status_code=status_for(exc))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=exc)
+        return JSONResponse({"detail": "internal error; the server log has the details"}, status_code=500)

@@ -1,0 +1,44 @@
+"""One typed settings object. Only entry points (CLI, API app) call `get_settings()`;
+everything else receives explicit values."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Values come from flags, then `QA_*` environment variables, then these defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="QA_", extra="ignore")
+
+    data_dir: Path = Field(Path(".qa-data"), description="Index, metadata and manifests.")
+    seeds_dir: Path = Field(PROJECT_ROOT / "seeds", description="Corpus indexed when the data dir is empty.")
+    collection: str = Field("default", description="Collection used when a request names none.")
+    embed_model: str = Field("all-MiniLM-L6-v2", description="Packaged sentence-transformers model.")
+    index_backend: str = Field("faiss", description="Vector backend: faiss or flat.")
+    reader: Literal["auto", "neural", "heuristic"] = Field(
+        "auto", description="Span reader: the trained ONNX model when present (auto), or the heuristic one."
+    )
+    top_k: int = Field(3, ge=1, le=50, description="Answers returned per question by default.")
+    retrieve_k: int = Field(8, ge=1, le=200, description="Passages read per question.")
+    abstain_threshold: float = Field(0.2, ge=0.0, le=1.0, description="Below this score, answer null.")
+    max_question_chars: int = Field(1000, ge=1, description="Longer questions are refused (422).")
+    max_passage_words: int = Field(180, ge=20, description="Longer paragraphs are split at sentences.")
+    encode_batch_size: int = Field(64, ge=1)
+    threads: int = Field(2, ge=1, description="CPU threads for model inference.")
+    api_key: str | None = Field(None, description="When set, write endpoints need `Authorization: Bearer KEY`.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Settings from the environment, read once per process."""
+    return Settings()

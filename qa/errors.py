@@ -1,0 +1,34 @@
+"""Typed domain errors. Each carries a plain message a user can act on; the API maps classes to
+HTTP statuses in one place (`api/errors.py`) and the CLI prints `Error: <message>`."""
+
+
+class QAError(Exception):
+    """Base of every error Verbatim reports to a user rather than crashing on."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(QAError):
+    """The request itself is wrong: empty question, bad parameter, unreadable question file."""
+
+
+class NotFound(QAError):
+    """A document or collection that does not exist."""
+
+
+class UnsupportedFile(QAError):
+    """A file type Verbatim cannot read."""
+
+
+class CorruptFile(QAError):
+    """A file of a supported type whose content cannot be decoded."""
+
+
+class IndexMismatch(QAError):
+    """The stored index was built differently (other model, format) and must be rebuilt."""
+
+
+class NotReady(QAError):
+    """The collection has nothing indexed yet."""

@@ -1,0 +1,136 @@
+"""Bring a collection in line with files on disk (or uploaded documents), re-embedding only what
+changed. Documents are identified by content and source, so re-indexing the same files is a
+no-op: nothing is embedded and no new version is written."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+
+from qa import store
+from qa.embed import Encoder
+from qa.ingest import collect_files, read_document, split_passages
+from qa.types import Document, Passage
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    """What an indexing run did; `embedded` counts passages sent through the model."""
+
+    added: int
+    removed: int
+    unchanged: int
+    embedded: int
+    documents: int
+    passages: int
+    seconds: float
+    version: str
+
+
+@dataclass(frozen=True)
+class IndexPlan:
+    """How to build a collection: the model, backend and passage size recorded in its manifest."""
+
+    encoder: Encoder
+    backend: str
+    max_words: int
+
+    def meta(self) -> dict:
+        return {
+            "model": self.encoder.name,
+            "dim": self.encoder.dim,
+            "backend": self.backend,
+            "max_passage_words": self.max_words,
+            "software": {pkg: _version(pkg) for pkg in ("verbatim-qa", "faiss-cpu", "sentence-transformers")},
+        }
+
+
+def _version(package: str) -> str:
+    try:
+        return version(package)
+    except Exception:  # not installed as a distribution (e.g. running from a source tree)
+        return "unknown"
+
+
+def sync_paths(data_dir: Path, name: str, paths: list[Path], plan: IndexPlan) -> tuple[store.Collection, IndexReport]:
+    """Index files and folders: new and changed files are (re-)embedded, files that vanished from
+    under the given paths are dropped, documents from elsewhere are kept."""
+    files = collect_files(paths)
+    roots = [p.resolve() for p in paths]
+    incoming = [read_document(f) for f in files]
+    current = store.load(data_dir, name)
+    kept = [d for d in (current.documents.values() if current else []) if not _under(d.path, roots)]
+    return rebuild(data_dir, name, current, kept + incoming, plan)
+
+
+def rebuild(
+    data_dir: Path, name: str, current: store.Collection | None, documents: list[Document], plan: IndexPlan
+) -> tuple[store.Collection, IndexReport]:
+    """Write a version holding exactly `documents`, reusing stored passages and vectors of those
+    already indexed with the same model and settings."""
+    started = time.perf_counter()
+    documents = list({d.doc_id: d for d in documents}.values())
+    reusable = current is not None and _compatible(current.manifest, plan.meta())
+    old_ids = set(current.documents) if current else set()
+    if reusable and old_ids == {d.doc_id for d in documents}:
+        return current, _report(0, 0, len(documents), 0, current, started)
+    passages, vectors, embedded = _passages_and_vectors(current if reusable else None, documents, plan)
+    collection = store.save(data_dir, name, documents, passages, vectors, plan.meta())
+    new_ids = {d.doc_id for d in documents}
+    added, removed = len(new_ids - old_ids) if reusable else len(new_ids), len(old_ids - new_ids)
+    return collection, _report(added, removed, len(new_ids) - added, embedded, collection, started)
+
+
+def _compatible(manifest: dict, meta: dict) -> bool:
+    keys = ("model", "dim", "backend", "max_passage_words")
+    return all(manifest.get(k) == meta[k] for k in keys)
+
+
+def _passages_and_vectors(
+    current: store.Collection | None, documents: list[Document], plan: IndexPlan
+) -> tuple[list[Passage], np.ndarray, int]:
+    passages: list[Passage] = []
+    rows: list[np.ndarray | None] = []
+    fresh: list[int] = []
+    for doc in documents:
+        if current is not None and doc.doc_id in current.documents:
+            for i in current.passages_of(doc.doc_id):
+                passages.append(current.passages[i])
+                rows.append(current.vectors[i])
+            continue
+        for passage in split_passages(doc, plan.max_words):
+            fresh.append(len(passages))
+            passages.append(passage)
+            rows.append(None)
+    encoded = plan.encoder.encode([embedding_text(passages[i]) for i in fresh])
+    for j, i in enumerate(fresh):
+        rows[i] = encoded[j]
+    vectors = np.vstack(rows).astype(np.float32) if rows else np.zeros((0, plan.encoder.dim), np.float32)
+    return passages, vectors, len(fresh)
+
+
+def embedding_text(passage: Passage) -> str:
+    """The section title rides along: questions often name the article rather than the words."""
+    return f"{passage.section}: {passage.text}" if passage.section else passage.text
+
+
+def _under(path: str, roots: list[Path]) -> bool:
+    resolved = Path(path)
+    return any(resolved == root or root in resolved.parents for root in roots)
+
+
+def _report(added, removed, unchanged, embedded, collection: store.Collection, started: float) -> IndexReport:
+    return IndexReport(
+        added=added,
+        removed=removed,
+        unchanged=unchanged,
+        embedded=embedded,
+        documents=len(collection.documents),
+        passages=len(collection.passages),
+        seconds=round(time.perf_counter() - started, 3),
+        version=collection.version,
+    )

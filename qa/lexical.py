@@ -1,0 +1,56 @@
+"""BM25 over passage texts and section titles: exact names and numbers that a small embedding
+model blurs ("4,155", "AMPTP") are matched here."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+import numpy as np
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
+STOPWORDS = frozenset(
+    "a an and are as at be been being by did do does for from had has have he her his how i in "
+    "is it its of on or she so than that the their them they this to was were what when where "
+    "which who whom whose why will with would you your".split()
+)
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased word and number tokens without stopwords; '4,155' stays one token."""
+    return [t for t in _TOKEN.findall(text.lower()) if t not in STOPWORDS]
+
+
+class BM25:
+    """Okapi BM25 over a fixed list of texts (k1=0.9, b=0.4, as Pyserini's defaults)."""
+
+    def __init__(self, texts: list[str], k1: float = 0.9, b: float = 0.4) -> None:
+        self.k1, self.b = k1, b
+        self._docs = [Counter(tokenize(t)) for t in texts]
+        self._lengths = np.array([sum(d.values()) for d in self._docs], dtype=np.float32)
+        self._avg = float(self._lengths.mean()) if len(self._docs) else 0.0
+        df = Counter(term for doc in self._docs for term in doc)
+        n = len(self._docs)
+        self.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+        self._postings: dict[str, list[tuple[int, int]]] = {}
+        for i, doc in enumerate(self._docs):
+            for term, tf in doc.items():
+                self._postings.setdefault(term, []).append((i, tf))
+
+    def scores(self, query: str) -> np.ndarray:
+        """A score per text (0 where no query term occurs)."""
+        out = np.zeros(len(self._docs), dtype=np.float32)
+        for term in set(tokenize(query)):
+            idf = self.idf.get(term)
+            if idf is None:
+                continue
+            for i, tf in self._postings[term]:
+                norm = self.k1 * (1 - self.b + self.b * self._lengths[i] / max(self._avg, 1e-9))
+                out[i] += idf * tf * (self.k1 + 1) / (tf + norm)
+        return out
+
+    def max_idf(self) -> float:
+        """The idf of a term seen in no text: the weight of a question word the corpus lacks."""
+        n = len(self._docs)
+        return math.log(1 + (n + 0.5) / 0.5)

@@ -1,0 +1,210 @@
+"""QAService: the one object the API, the CLI and evaluation talk to. It owns the encoder, the
+reader and the loaded collections; the batch path does the work and `ask` wraps it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa import store
+from qa.config import Settings
+from qa.embed import Encoder, SentenceTransformerEncoder
+from qa.errors import InvalidInput, NotFound, NotReady
+from qa.indexer import IndexPlan, IndexReport, rebuild, sync_paths
+from qa.read import Reader
+from qa.retrieve import Retriever
+from qa.types import Answer, Citation, Document, Result, Span
+
+log = logging.getLogger("verbatim")
+
+
+@dataclass
+class _Loaded:
+    collection: store.Collection
+    retriever: Retriever
+
+
+class QAService:
+    """Wires encoder, store, retriever and reader. Safe to share between request threads: a
+    re-index builds a new version off to the side and swaps it in with one assignment."""
+
+    def __init__(self, settings: Settings, encoder: Encoder | None = None, reader: Reader | None = None) -> None:
+        self.settings = settings
+        self.encoder = encoder or SentenceTransformerEncoder(settings.embed_model, settings.encode_batch_size, settings.threads)
+        self.reader = reader or make_reader(settings.reader)
+        self._loaded: dict[str, _Loaded] = {}
+        self._lock = threading.Lock()  # one writer at a time; readers never wait on it
+
+    @property
+    def plan(self) -> IndexPlan:
+        return IndexPlan(self.encoder, self.settings.index_backend, self.settings.max_passage_words)
+
+    def warm_up(self) -> None:
+        """Load the models now, so the first question does not pay for it."""
+        getattr(self.encoder, "warm_up", lambda: None)()
+        self.encoder.encode(["warm up"])
+
+    # --- collections ---------------------------------------------------------------------------
+
+    def ensure_seeded(self, seeds_dir: Path) -> IndexReport | None:
+        """On an empty data directory, index the seed corpus. On an existing one, bring the default
+        collection up to date when its files or the model changed (nothing re-embeds otherwise)."""
+        name = self.settings.collection
+        current = store.load(self.settings.data_dir, name)
+        if current is None:
+            if not seeds_dir.exists():
+                raise NotReady(f"the data directory is empty and there is no seed corpus at {seeds_dir}")
+            return self.index([seeds_dir], name)
+        sources = sorted({Path(p).parent for p in current.manifest["files"] if Path(p).exists()})
+        if sources:
+            return self.index(sources, name)
+        return self._refresh_model(name, current)
+
+    def _refresh_model(self, name: str, current: store.Collection) -> IndexReport | None:
+        """Sources gone but the texts are stored: re-embed them if the model changed."""
+        collection, report = rebuild(self.settings.data_dir, name, current, list(current.documents.values()), self.plan)
+        self._install(name, collection)
+        return report
+
+    def index(self, paths: list[Path], collection: str | None = None) -> IndexReport:
+        name = store.check_name(collection or self.settings.collection)
+        with self._lock:
+            loaded, report = sync_paths(self.settings.data_dir, name, paths, self.plan)
+            self._install(name, loaded)
+        log.info("indexed %s: %s", name, report)
+        return report
+
+    def _install(self, name: str, collection: store.Collection) -> None:
+        current = self._loaded.get(name)
+        if current is None or current.collection.version != collection.version:
+            self._loaded[name] = _Loaded(collection, Retriever(collection))
+
+    def _get(self, name: str | None) -> _Loaded:
+        name = store.check_name(name or self.settings.collection)
+        if name not in self._loaded:
+            collection = store.load(self.settings.data_dir, name)
+            if collection is None:
+                raise NotFound(f"collection {name!r} does not exist; index some documents into it first")
+            with self._lock:
+                self._install(name, collection)
+        return self._loaded[name]
+
+    def collections(self) -> list[str]:
+        return store.list_collections(self.settings.data_dir)
+
+    def documents(self, collection: str | None = None) -> list[dict]:
+        loaded = self._get(collection)
+        counts: dict[str, int] = {}
+        for p in loaded.collection.passages:
+            counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
+        return [
+            {"doc_id": d.doc_id, "title": d.title, "path": d.path, "passages": counts.get(d.doc_id, 0), "chars": len(d.text)}
+            for d in loaded.collection.documents.values()
+        ]
+
+    def document(self, doc_id: str, collection: str | None = None) -> Document:
+        return self._get(collection).collection.document(doc_id)
+
+    def health(self, collection: str | None = None) -> dict:
+        loaded = self._get(collection)
+        c = loaded.collection
+        return {
+            "status": "ok",
+            "collection": c.name,
+            "documents": len(c.documents),
+            "passages": len(c.passages),
+            "version": c.version,
+            "model": c.manifest["model"],
+            "reader": self.reader.name,
+        }
+
+    # --- questions -----------------------------------------------------------------------------
+
+    def ask(self, question: str, top_k: int | None = None, collection: str | None = None) -> Result:
+        return self.ask_batch([question], top_k, collection)[0]
+
+    def ask_batch(self, questions: list[str], top_k: int | None = None, collection: str | None = None) -> list[Result]:
+        """Answer many questions with one embedding call; each result carries its own latency."""
+        started = time.perf_counter()
+        questions = [self._check_question(q) for q in questions]
+        top_k = self.settings.top_k if top_k is None else top_k
+        if not 1 <= top_k <= 50:
+            raise InvalidInput("top_k must be between 1 and 50")
+        loaded = self._get(collection)
+        vectors = self.encoder.encode(questions)
+        embedded = time.perf_counter()
+        all_hits = loaded.retriever.search_batch(questions, vectors, self.settings.retrieve_k)
+        retrieved = time.perf_counter()
+        shared = {"embed_ms": (embedded - started) * 1000 / max(len(questions), 1),
+                  "retrieve_ms": (retrieved - embedded) * 1000 / max(len(questions), 1)}
+        return [self._answer(q, hits, top_k, loaded, shared) for q, hits in zip(questions, all_hits)]
+
+    def _answer(self, question: str, hits, top_k: int, loaded: _Loaded, shared: dict) -> Result:
+        t0 = time.perf_counter()
+        lexical = loaded.retriever.lexical
+        spans = self.reader.read(question, hits, lexical.idf, lexical.max_idf())
+        answers = self._distinct_answers(spans, loaded.collection, top_k)
+        read_ms = (time.perf_counter() - t0) * 1000
+        best = answers[0] if answers and answers[0].score >= self.settings.abstain_threshold else None
+        timings = {**shared, "read_ms": read_ms}
+        took = sum(timings.values())
+        return Result(question, best.text if best else None, tuple(answers), round(took, 2), timings)
+
+    def _distinct_answers(self, spans: list[Span], collection: store.Collection, top_k: int) -> list[Answer]:
+        """One answer per distinct text: overlapping passages must not repeat the same words."""
+        answers: list[Answer] = []
+        seen: set[str] = set()
+        for span in spans:
+            answer = _cite(span, collection)
+            key = " ".join(answer.text.lower().split())
+            if key in seen:
+                continue
+            seen.add(key)
+            answers.append(answer)
+            if len(answers) == top_k:
+                break
+        return answers
+
+    def _check_question(self, question: str) -> str:
+        if not isinstance(question, str) or not question.strip():
+            raise InvalidInput("question must be a non-empty string")
+        if len(question) > self.settings.max_question_chars:
+            raise InvalidInput(f"question is longer than {self.settings.max_question_chars} characters")
+        return question.strip()
+
+
+def _cite(span: Span, collection: store.Collection) -> Answer:
+    """Map a passage span to exact document offsets; the answer text is the document's own."""
+    passage = span.hit.passage
+    doc = collection.document(passage.doc_id)
+    start, end = passage.document_span(span.start, span.end)
+    citation = Citation(
+        doc_id=doc.doc_id,
+        title=doc.title,
+        section=passage.section,
+        passage_id=passage.passage_id,
+        start=start,
+        end=end,
+        context=doc.text[passage.start : passage.end],
+        context_start=passage.start,
+    )
+    return Answer(text=doc.text[start:end], score=round(min(max(span.score, 0.0), 1.0), 4), source=citation)
+
+
+def make_reader(kind: str) -> Reader:
+    """The configured reader; `auto` takes the trained model when its files are installed."""
+    from qa.read import HeuristicReader
+
+    if kind in ("auto", "neural"):
+        try:
+            from qa.neural_reader import NeuralReader, model_available
+        except ImportError:
+            model_available = None
+        if model_available is not None and model_available():
+            return NeuralReader()
+        if kind == "neural":
+            raise NotReady("the trained reader model is not installed (qa/models/reader/)")
+    return HeuristicReader()

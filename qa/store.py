@@ -1,0 +1,181 @@
+"""The on-disk collection: one directory per version, made visible by an atomic pointer swap.
+
+Layout: `<data_dir>/collections/<name>/CURRENT` names the live version folder, which holds
+`manifest.json`, `documents.jsonl`, `passages.jsonl`, `vectors.npy` and the backend's index
+file. A new version is written completely into a temporary folder, renamed, and only then does
+`CURRENT` change (`os.replace`), so a crash or `kill -9` at any moment leaves the previous
+version intact and answering."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from index import VectorIndex, load_index, make_index
+from qa.errors import IndexMismatch, InvalidInput, NotFound
+from qa.types import Document, Passage
+
+FORMAT_VERSION = 1
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+def check_name(name: str) -> str:
+    """Collection names become folder names: refuse anything that could escape or collide."""
+    if not _NAME.match(name or ""):
+        raise InvalidInput(f"invalid collection name {name!r}: use 1-64 letters, digits, '-' or '_'")
+    return name
+
+
+@dataclass
+class Collection:
+    """One loaded version of a collection: documents, passages (row i = vector id i), index."""
+
+    name: str
+    manifest: dict
+    documents: dict[str, Document]
+    passages: list[Passage]
+    vectors: np.ndarray
+    index: VectorIndex
+    by_id: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_id = {p.passage_id: i for i, p in enumerate(self.passages)}
+
+    @property
+    def version(self) -> str:
+        return self.manifest["version"]
+
+    def document(self, doc_id: str) -> Document:
+        try:
+            return self.documents[doc_id]
+        except KeyError:
+            raise NotFound(f"no document with id {doc_id!r} in collection {self.name!r}") from None
+
+    def passages_of(self, doc_id: str) -> list[int]:
+        return [i for i, p in enumerate(self.passages) if p.doc_id == doc_id]
+
+
+def collection_dir(data_dir: Path, name: str) -> Path:
+    return Path(data_dir) / "collections" / check_name(name)
+
+
+def list_collections(data_dir: Path) -> list[str]:
+    root = Path(data_dir) / "collections"
+    return sorted(p.name for p in root.iterdir() if (p / "CURRENT").is_file()) if root.is_dir() else []
+
+
+def load(data_dir: Path, name: str) -> Collection | None:
+    """The live version of a collection, or None if it was never built."""
+    folder = collection_dir(data_dir, name)
+    pointer = folder / "CURRENT"
+    if not pointer.is_file():
+        return None
+    version_dir = folder / pointer.read_text().strip()
+    manifest = json.loads((version_dir / "manifest.json").read_text())
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexMismatch(f"collection {name!r} was written by another format version; run `qa index` again")
+    documents = {d.doc_id: d for d in map(_document_from, _read_jsonl(version_dir / "documents.jsonl"))}
+    passages = [_passage_from(row) for row in _read_jsonl(version_dir / "passages.jsonl")]
+    vectors = np.load(version_dir / "vectors.npy")
+    index = load_index(manifest["backend"], version_dir / f"index.{manifest['backend']}")
+    return Collection(name, manifest, documents, passages, vectors, index)
+
+
+def save(
+    data_dir: Path, name: str, documents: list[Document], passages: list[Passage], vectors: np.ndarray, meta: dict
+) -> Collection:
+    """Write a complete new version and switch `CURRENT` to it atomically."""
+    folder = collection_dir(data_dir, name)
+    folder.mkdir(parents=True, exist_ok=True)
+    version = f"v{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    tmp = folder / f".tmp-{version}"
+    tmp.mkdir()
+    manifest = _manifest(version, documents, passages, vectors, meta)
+    index = make_index(meta["backend"], int(meta["dim"]))
+    index.add(np.arange(len(passages), dtype=np.int64), vectors)
+    _write_jsonl(tmp / "documents.jsonl", (asdict(d) for d in documents))
+    _write_jsonl(tmp / "passages.jsonl", (_passage_row(p) for p in passages))
+    with open(tmp / "vectors.npy", "wb") as handle:
+        np.save(handle, vectors)
+    index.save(tmp / f"index.{meta['backend']}")
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    _fsync_dir_files(tmp)
+    os.rename(tmp, folder / version)
+    _replace_text(folder / "CURRENT", version)
+    _prune(folder, keep=version)
+    return Collection(name, manifest, {d.doc_id: d for d in documents}, passages, vectors, index)
+
+
+def _manifest(version: str, documents: list[Document], passages: list[Passage], vectors, meta: dict) -> dict:
+    fingerprint = hashlib.sha256("\n".join(sorted(d.sha256 for d in documents)).encode()).hexdigest()
+    return {
+        "format_version": FORMAT_VERSION,
+        "version": version,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "corpus_fingerprint": fingerprint,
+        "documents": len(documents),
+        "passages": len(passages),
+        "files": {d.path: {"doc_id": d.doc_id, "sha256": d.sha256} for d in documents},
+        **meta,
+    }
+
+
+def _prune(folder: Path, keep: str) -> None:
+    """Drop superseded versions and leftovers of interrupted writes; a failure here is harmless."""
+    for child in folder.iterdir():
+        if child.is_dir() and child.name != keep:
+            shutil.rmtree(child, ignore_errors=True)
+
+
+def _replace_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
+    with open(tmp, "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def _fsync_dir_files(folder: Path) -> None:
+    for child in folder.iterdir():
+        with open(child, "rb") as handle:
+            os.fsync(handle.fileno())
+
+
+def _write_jsonl(path: Path, rows) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def _document_from(row: dict) -> Document:
+    return Document(**row)
+
+
+def _passage_row(p: Passage) -> dict:
+    """Offsets are stored as the points where they stop running consecutively: compact, exact."""
+    breaks = [[i, o] for i, o in enumerate(p.offsets) if i == 0 or o != p.offsets[i - 1] + 1]
+    row = {k: getattr(p, k) for k in ("passage_id", "doc_id", "section", "kind", "start", "end", "text")}
+    return {**row, "offset_breaks": breaks}
+
+
+def _passage_from(row: dict) -> Passage:
+    breaks = row.pop("offset_breaks")
+    offsets: list[int] = []
+    for (i, origin), nxt in zip(breaks, breaks[1:] + [[len(row["text"]), None]]):
+        offsets.extend(range(origin, origin + nxt[0] - i))
+    return Passage(**row, offsets=tuple(offsets))

@@ -1,0 +1,108 @@
+"""The domain's value objects: frozen, so a passage or an answer cannot drift after it is cited."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    """A source file's text exactly as served by `GET /documents/{doc_id}`; all offsets point here."""
+
+    doc_id: str
+    title: str
+    path: str
+    text: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrievable unit of a document.
+
+    A paragraph interrupted by a photo caption is stitched from the text on both sides of it, so
+    `document.text[start:end]` may hold more than the passage. `text` is the cleaned reading
+    (line-break hyphens joined, whitespace collapsed) that is embedded and read; `offsets[i]` is
+    the document offset of `text[i]`, so any span of `text` maps back to exact document characters.
+    """
+
+    passage_id: str
+    doc_id: str
+    section: str
+    kind: str  # "text" or "caption"
+    start: int  # document offset of the first character
+    end: int  # document offset just past the last character
+    text: str
+    offsets: tuple[int, ...] = field(repr=False, compare=False)
+
+    def document_span(self, start: int, end: int) -> tuple[int, int]:
+        """Document offsets of `text[start:end]` (end exclusive)."""
+        return self.offsets[start], self.offsets[end - 1] + 1
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A passage found for a question: fused rank score, and the evidence behind it."""
+
+    passage: Passage
+    score: float
+    rank: int
+    dense: float  # cosine similarity of question and passage
+    lexical: float  # BM25 score (0 when no question word occurs)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A reader's pick: `hit.passage.text[start:end]`, with a score in [0, 1]."""
+
+    hit: Hit
+    start: int
+    end: int
+    score: float
+
+    @property
+    def text(self) -> str:
+        return self.hit.passage.text[self.start : self.end]
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where an answer's words stand: `document.text[start:end]` is the answer text."""
+
+    doc_id: str
+    title: str
+    section: str
+    passage_id: str
+    start: int
+    end: int
+    context: str
+    context_start: int
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An extracted span with a calibrated score in [0, 1]."""
+
+    text: str
+    score: float
+    source: Citation
+
+
+@dataclass(frozen=True)
+class Result:
+    """The reply to one question: best answer (or None: abstained) and all candidates."""
+
+    question: str
+    answer: str | None
+    answers: tuple[Answer, ...]
+    took_ms: float
+    timings: dict[str, float] = field(default_factory=dict, compare=False)
+
+    def to_dict(self) -> dict:
+        """The public JSON shape of CONTRACT.md, shared by `POST /ask` and `qa ask --json`."""
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "answers": [{"text": a.text, "score": a.score, "source": asdict(a.source)} for a in self.answers],
+            "took_ms": self.took_ms,
+        }

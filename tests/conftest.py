@@ -1,0 +1,58 @@
+"""Shared fixtures. A hashing bag-of-words encoder stands in for the real model in fast unit
+tests; tests marked `slow` use the real models and real servers."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+SEED_FILE = ROOT / "seeds" / "000_2482174482ea82ec.txt"
+
+
+class HashEncoder:
+    """Deterministic, dependency-free vectors: texts sharing words get similar vectors."""
+
+    name = "test-hash"
+    dim = 64
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.texts_encoded = 0
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.calls += 1
+        self.texts_encoded += len(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                out[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dim] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1, norms)
+
+
+@pytest.fixture
+def encoder() -> HashEncoder:
+    return HashEncoder()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", reader="heuristic")
+
+
+@pytest.fixture
+def docs_dir(tmp_path: Path) -> Path:
+    """A writable copy of the test documents, so tests may change and delete files."""
+    target = tmp_path / "docs"
+    target.mkdir()
+    for f in (DATA / "docs").iterdir():
+        (target / f.name).write_bytes(f.read_bytes())
+    return target

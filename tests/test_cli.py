@@ -1,0 +1,41 @@
+"""The `qa` command end to end, with the real models."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import DATA
+
+pytestmark = pytest.mark.slow
+
+
+def qa(*args, data_dir, check=False):
+    env = {**os.environ, "QA_DATA_DIR": str(data_dir)}
+    return subprocess.run([sys.executable, "-m", "qa.cli", *args], capture_output=True, text=True, env=env, check=check)
+
+
+def test_index_then_ask_json(tmp_path):
+    data = tmp_path / "data"
+    first = qa("index", str(DATA / "docs"), "--collection", "t", data_dir=data)
+    assert first.returncode == 0, first.stderr
+    assert "added 2" in first.stdout
+    again = qa("index", str(DATA / "docs"), "--collection", "t", data_dir=data)
+    assert "embedded 0 passages" in again.stdout
+    out = qa("ask", "Who developed Vidu?", "--json", "--collection", "t", data_dir=data)
+    assert out.returncode == 0, out.stderr
+    body = json.loads(out.stdout)
+    assert body["answers"]
+    first_answer = body["answers"][0]
+    assert first_answer["source"]["start"] < first_answer["source"]["end"]
+
+
+def test_errors_print_message_and_exit_nonzero(tmp_path):
+    data = tmp_path / "data"
+    missing = qa("index", str(tmp_path / "missing"), data_dir=data)
+    assert missing.returncode == 1 and missing.stderr.startswith("Error: no such file")
+    assert "Traceback" not in missing.stderr
+    empty = qa("ask", "   ", "--collection", "none", data_dir=data)
+    assert empty.returncode == 1 and "Error:" in empty.stderr and "Traceback" not in empty.stderr

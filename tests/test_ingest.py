@@ -1,0 +1,112 @@
+from pathlib import Path
+
+import pytest
+
+from qa.errors import CorruptFile, InvalidInput, UnsupportedFile
+from qa.ingest import collect_files, parse_document, read_document, render, sentence_bounds, split_passages
+from tests.conftest import DATA, SEED_FILE
+
+
+@pytest.fixture(scope="module")
+def seed():
+    doc = read_document(SEED_FILE)
+    return doc, split_passages(doc)
+
+
+def test_document_text_is_the_file_text(seed):
+    doc, _ = seed
+    assert doc.text == SEED_FILE.read_text(encoding="utf-8")
+
+
+def test_every_passage_character_maps_to_the_same_document_character(seed):
+    doc, passages = seed
+    for p in passages:
+        assert len(p.offsets) == len(p.text)
+        for char, offset in zip(p.text, p.offsets):
+            original = doc.text[offset]
+            assert char == original or (char in " \n" and original.isspace()), (p.passage_id, char, original)
+
+
+def test_spans_round_trip_to_exact_document_words(seed):
+    doc, passages = seed
+    vidu = next(p for p in passages if "32 seconds" in p.text)
+    i = vidu.text.index("up to 32 seconds")
+    start, end = vidu.document_span(i, i + len("up to 32 seconds"))
+    assert doc.text[start:end] == "up to 32 seconds"
+
+
+def test_hyphen_scars_are_repaired_in_the_reading_only(seed):
+    doc, passages = seed
+    text = " ".join(p.text for p in passages)
+    assert "decision-makers" in text and "decision- makers" not in text
+    assert "text-to-video large AI model" in text
+    assert "development is expected" in text  # "develop-" / "ment" across a paragraph break
+    assert "Hollywood that the revolutionary" in text
+    assert "decision- makers" in doc.text  # the served text is untouched
+
+
+def test_caption_interrupting_a_paragraph_is_cut_out_and_the_sentence_rejoined(seed):
+    _, passages = seed
+    text = next(p.text for p in passages if "open market is fostering" in p.text)
+    assert "China's more competitive and open market is fostering" in text
+    assert "PHOTO" not in text
+    captions = [p for p in passages if p.kind == "caption"]
+    assert any("Humanoid robots" in p.text for p in captions)
+    assert any("Vimi, a large model for controllable generation" in p.text for p in captions)
+
+
+def test_sections_come_from_markdown_headings(seed):
+    _, passages = seed
+    vidu = next(p for p in passages if "32 seconds" in p.text)
+    assert vidu.section == "New Chinese Text-to-Video AI Model Launched"
+    byline = next(p for p in passages if "CEN Yingjie" in p.text)
+    assert byline.section == vidu.section
+    assert byline.text.startswith("By CEN Yingjie\n")  # the byline stays its own sentence
+
+
+def test_long_paragraphs_split_at_sentences():
+    sentence = "The quick brown fox jumps over the lazy dog again and again. "
+    doc = parse_document((sentence * 40).encode(), "long.txt", "long")
+    passages = split_passages(doc, max_words=50)
+    assert len(passages) > 1
+    assert all(len(p.text.split()) <= 50 for p in passages)
+    assert all(p.text.endswith(".") for p in passages)
+
+
+def test_render_joins_line_break_hyphens_and_collapses_space():
+    text = "A develop-\nment and decision- makers  here"
+    clean, offsets = render(text, [(0, len(text))])
+    assert clean == "A development and decision-makers here"
+    assert [text[o] for o in offsets][:5] == list("A dev")
+
+
+def test_sentence_bounds():
+    text = "First one. Second one? Third"
+    assert [text[a:b] for a, b in sentence_bounds(text)] == ["First one.", "Second one?", "Third"]
+
+
+def test_ids_depend_on_content_and_source():
+    a = parse_document(b"hello", "a.txt", "a")
+    assert a.doc_id == parse_document(b"hello", "a.txt", "a").doc_id
+    assert a.doc_id != parse_document(b"hello!", "a.txt", "a").doc_id
+    assert a.doc_id != parse_document(b"hello", "b.txt", "b").doc_id
+
+
+def test_bad_files_are_refused_with_clear_errors(tmp_path: Path):
+    with pytest.raises(CorruptFile, match="not UTF-8"):
+        parse_document(b"\xff\xfe\xfa bad", "x.txt", "x")
+    pdf = tmp_path / "x.pdf"
+    pdf.write_bytes(b"%PDF")
+    with pytest.raises(UnsupportedFile, match="unsupported file type"):
+        collect_files([pdf])
+    with pytest.raises(InvalidInput, match="no such file"):
+        collect_files([tmp_path / "missing"])
+
+
+def test_collect_files_walks_folders_and_skips_hidden(tmp_path: Path):
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / ".hidden" / "x.md").write_text("x")
+    (tmp_path / "a.md").write_text("a")
+    (tmp_path / "b.bin").write_text("b")
+    assert collect_files([tmp_path]) == [tmp_path / "a.md"]
+    assert len(collect_files([DATA / "docs"])) == 2
