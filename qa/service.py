@@ -151,7 +151,7 @@ class QAService:
         best = answers[0] if answers and answers[0].score >= self.settings.abstain_threshold else None
         timings = {**shared, "read_ms": read_ms}
         took = sum(timings.values())
-        return Result(question, best.text if best else None, tuple(answers), round(took, 2), timings)
+        return Result(question, best.text if best else None, tuple(answers), round(took, 2), timings, tuple(hits))
 
     def _distinct_answers(self, spans: list[Span], collection: store.Collection, top_k: int) -> list[Answer]:
         """One answer per distinct text: overlapping passages must not repeat the same words."""

@@ -97,6 +97,7 @@ class Result:
     answers: tuple[Answer, ...]
     took_ms: float
     timings: dict[str, float] = field(default_factory=dict, compare=False)
+    retrieved: tuple[Hit, ...] = field(default=(), compare=False, repr=False)
 
     def to_dict(self) -> dict:
         """The public JSON shape of CONTRACT.md, shared by `POST /ask` and `qa ask --json`."""
