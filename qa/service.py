@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa import store
+from qa import conversation, store
 from qa.config import Settings
 from qa.embed import Encoder, SentenceTransformerEncoder
 from qa.errors import InvalidInput, NotFound, NotReady
@@ -125,6 +125,16 @@ class QAService:
 
     def ask(self, question: str, top_k: int | None = None, collection: str | None = None) -> Result:
         return self.ask_batch([question], top_k, collection)[0]
+
+    def chat(
+        self, turns: list[conversation.Turn], top_k: int | None = None, collection: str | None = None
+    ) -> tuple[conversation.Rewrite, Result]:
+        """Answer the last user message of a conversation. A follow-up ("Who developed it?") is
+        first made to stand alone from the earlier turns (`qa/conversation.py`), here rather than
+        in the widget, so every HTTP client gets the same context handling."""
+        self._check_question(turns[-1].content if turns else "")
+        rewritten = conversation.rewrite(turns)
+        return rewritten, self.ask(rewritten.query[: self.settings.max_question_chars], top_k, collection)
 
     def ask_batch(self, questions: list[str], top_k: int | None = None, collection: str | None = None) -> list[Result]:
         """Answer many questions with one embedding call; each result carries its own latency."""
