@@ -16,7 +16,7 @@ from qa.errors import InvalidInput, NotFound, NotReady
 from qa.indexer import IndexPlan, IndexReport, rebuild, sync_paths
 from qa.read import Reader
 from qa.retrieve import Retriever
-from qa.types import Answer, Citation, Document, Result, Span
+from qa.types import Answer, Citation, Document, Hit, Result, Span
 
 log = logging.getLogger("verbatim")
 
@@ -152,13 +152,28 @@ class QAService:
                   "retrieve_ms": (retrieved - embedded) * 1000 / max(len(questions), 1)}
         return [self._answer(q, hits, top_k, loaded, shared) for q, hits in zip(questions, all_hits)]
 
+    def retrieve_batch(self, questions: list[str], k: int, collection: str | None = None) -> list[list[Hit]]:
+        """Ranked passages without reading: retrieval-only evaluation, and recall@k deeper than
+        the `retrieve_k` passages a question's reader sees."""
+        questions = [self._check_question(q) for q in questions]
+        loaded = self._get(collection)
+        return loaded.retriever.search_batch(questions, self.encoder.encode(questions), k)
+
+    def abstain_threshold(self, collection: str | None = None) -> float:
+        """An explicit setting (flag, QA_ABSTAIN_THRESHOLD) wins; else the threshold `qa eval
+        --tune` stored for the collection; else the default. Read per call: a tune applies live."""
+        if "abstain_threshold" in self.settings.model_fields_set:
+            return self.settings.abstain_threshold
+        tuned = store.read_settings(self.settings.data_dir, collection or self.settings.collection).get("abstain_threshold")
+        return self.settings.abstain_threshold if tuned is None else float(tuned)
+
     def _answer(self, question: str, hits, top_k: int, loaded: _Loaded, shared: dict) -> Result:
         t0 = time.perf_counter()
         lexical = loaded.retriever.lexical
         spans = self.reader.read(question, hits, lexical.idf, lexical.max_idf())
         answers = self._distinct_answers(spans, loaded.collection, top_k)
         read_ms = (time.perf_counter() - t0) * 1000
-        best = answers[0] if answers and answers[0].score >= self.settings.abstain_threshold else None
+        best = answers[0] if answers and answers[0].score >= self.abstain_threshold(loaded.collection.name) else None
         timings = {**shared, "read_ms": read_ms}
         took = sum(timings.values())
         return Result(question, best.text if best else None, tuple(answers), round(took, 2), timings, tuple(hits))

@@ -179,3 +179,27 @@ def _passage_from(row: dict) -> Passage:
     for (i, origin), nxt in zip(breaks, breaks[1:] + [[len(row["text"]), None]]):
         offsets.extend(range(origin, origin + nxt[0] - i))
     return Passage(**row, offsets=tuple(offsets))
+
+
+SETTINGS_FILE = "settings.json"
+
+
+def read_settings(data_dir: Path, name: str) -> dict:
+    """A collection's own settings (e.g. the abstention threshold `qa eval --tune` measured for
+    it). Kept beside CURRENT, not in a version folder, so they survive re-indexing."""
+    try:
+        values = json.loads((collection_dir(data_dir, name) / SETTINGS_FILE).read_text())
+    except FileNotFoundError:
+        return {}
+    except ValueError:
+        raise IndexMismatch(f"{SETTINGS_FILE} of collection {name!r} is not valid JSON; fix or delete it") from None
+    return values if isinstance(values, dict) else {}
+
+
+def write_settings(data_dir: Path, name: str, values: dict) -> dict:
+    """Merge `values` into the collection's settings, replacing the file atomically."""
+    merged = {**read_settings(data_dir, name), **values}
+    folder = collection_dir(data_dir, name)
+    folder.mkdir(parents=True, exist_ok=True)
+    _replace_text(folder / SETTINGS_FILE, json.dumps(merged, indent=2) + "\n")
+    return merged
