@@ -1,0 +1,95 @@
+"""QAService wiring with the fake encoder: seeding, refresh on change, validation, citations."""
+
+import pytest
+
+from qa.config import Settings
+from qa.errors import InvalidInput, NotFound
+from qa.service import QAService
+from qa.types import Span
+from tests.conftest import HashEncoder
+
+
+class FirstWordsReader:
+    """Answers with the first three words of each passage: enough to test the plumbing."""
+
+    name = "first-words"
+
+    def read(self, question, hits, idf, unknown_idf):
+        spans = []
+        for hit in hits:
+            words = hit.passage.text.split()[:3]
+            end = hit.passage.text.index(words[-1]) + len(words[-1])
+            spans.append(Span(hit, 0, end, 0.9 - 0.1 * hit.rank))
+        return spans
+
+
+@pytest.fixture
+def service(tmp_path, docs_dir, encoder):
+    settings = Settings(data_dir=tmp_path / "data", seeds_dir=docs_dir, reader="heuristic")
+    return QAService(settings, encoder=encoder, reader=FirstWordsReader())
+
+
+def test_empty_data_dir_is_seeded_then_left_alone(service, docs_dir, encoder):
+    report = service.ensure_seeded(docs_dir)
+    assert report.added == 2 and service.health()["documents"] == 2
+    embedded = encoder.texts_encoded
+    again = service.ensure_seeded(docs_dir)
+    assert again.embedded == 0 and encoder.texts_encoded == embedded
+
+
+def test_changed_seed_file_is_reindexed_on_start(service, docs_dir):
+    service.ensure_seeded(docs_dir)
+    (docs_dir / "vidu.md").write_text("# Vidu\n\nVidu now makes videos of 64 seconds.\n")
+    report = service.ensure_seeded(docs_dir)
+    assert report.added == 1 and report.removed == 1
+    texts = [service.document(d["doc_id"]).text for d in service.documents()]
+    assert any("64 seconds" in t for t in texts) and not any("32 seconds" in t for t in texts)
+
+
+def test_model_change_rebuilds_instead_of_answering_wrong(tmp_path, docs_dir, encoder):
+    settings = Settings(data_dir=tmp_path / "data", seeds_dir=docs_dir)
+    QAService(settings, encoder=encoder, reader=FirstWordsReader()).ensure_seeded(docs_dir)
+
+    class NewModel(HashEncoder):
+        name = "new-model"
+        dim = 32
+
+    fresh = QAService(settings, encoder=NewModel(), reader=FirstWordsReader())
+    report = fresh.ensure_seeded(docs_dir)
+    assert report.embedded > 0 and fresh.health()["model"] == "new-model"
+    assert fresh.ask("Vidu?").answers  # the 32-d question vector fits the rebuilt index
+
+
+def test_citations_point_at_the_exact_document_characters(service, docs_dir):
+    service.ensure_seeded(docs_dir)
+    result = service.ask("How long are Vidu videos?", top_k=5)
+    assert result.answer == result.answers[0].text
+    for answer in result.answers:
+        src = answer.source
+        assert service.document(src.doc_id).text[src.start : src.end] == answer.text
+        assert src.context[src.start - src.context_start : src.end - src.context_start] == answer.text
+
+
+def test_abstains_below_threshold(tmp_path, docs_dir, encoder):
+    settings = Settings(data_dir=tmp_path / "data", seeds_dir=docs_dir, abstain_threshold=0.95)
+    service = QAService(settings, encoder=encoder, reader=FirstWordsReader())
+    service.ensure_seeded(docs_dir)
+    result = service.ask("anything")
+    assert result.answer is None and result.answers  # weak candidates are still listed
+
+
+@pytest.mark.parametrize("question", ["", "   ", "x" * 1001])
+def test_bad_questions(service, docs_dir, question):
+    service.ensure_seeded(docs_dir)
+    with pytest.raises(InvalidInput):
+        service.ask(question)
+
+
+def test_bad_top_k_and_unknown_collection(service, docs_dir):
+    service.ensure_seeded(docs_dir)
+    with pytest.raises(InvalidInput):
+        service.ask("ok?", top_k=0)
+    with pytest.raises(NotFound):
+        service.ask("ok?", collection="nothing-here")
+    with pytest.raises(NotFound):
+        service.document("no-such-doc")
