@@ -1,10 +1,12 @@
 """Vector storage and search; the leaf of the dependency graph (imports neither `qa` nor `api`)."""
 
 from index.base import DimensionMismatch, VectorIndex
+from index.faiss_ann import HnswIndex, IvfIndex
 from index.faiss_index import FaissIndex
 from index.flat import FlatIndex
 
-BACKENDS: dict[str, type] = {"faiss": FaissIndex, "flat": FlatIndex}
+# "faiss" picks exact or IVF by size; the others force one type (benchmarks, explicit choice).
+BACKENDS: dict[str, type] = {"faiss": FaissIndex, "flat": FlatIndex, "faiss-ivf": IvfIndex, "faiss-hnsw": HnswIndex}
 
 
 def make_index(backend: str, dim: int) -> VectorIndex:
@@ -20,4 +22,9 @@ def load_index(backend: str, path) -> VectorIndex:
     return BACKENDS[backend].load(path)
 
 
-__all__ = ["BACKENDS", "DimensionMismatch", "FaissIndex", "FlatIndex", "VectorIndex", "load_index", "make_index"]
+def describe(index: VectorIndex) -> dict:
+    """The concrete index type and its parameters, for the manifest."""
+    return getattr(index, "describe", lambda: {"type": type(index).__name__})()
+
+
+__all__ = ["BACKENDS", "DimensionMismatch", "FaissIndex", "FlatIndex", "HnswIndex", "IvfIndex", "VectorIndex", "describe", "load_index", "make_index"]

@@ -32,6 +32,13 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(1000, ge=1, description="Longer questions are refused (422).")
     max_passage_words: int = Field(180, ge=20, description="Longer paragraphs are split at sentences.")
     encode_batch_size: int = Field(64, ge=1)
+    encoder: Literal["torch", "onnx", "onnx-int8"] = Field(
+        "torch", description="Embedding runtime: sentence-transformers on torch, or ONNX Runtime (fp32, same "
+        "vectors; int8, its own model name). ONNX exports itself into <data_dir>/cache/ on first use."
+    )
+    cache_size: int = Field(
+        1024, ge=0, description="Answers (per collection version) and question vectors kept per process (LRU); 0 disables."
+    )
     threads: int = Field(2, ge=1, description="CPU threads for model inference.")
     api_key: str | None = Field(None, description="When set, write endpoints need `Authorization: Bearer KEY`.")
     host: str = "127.0.0.1"

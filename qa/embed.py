@@ -71,3 +71,16 @@ class SentenceTransformerEncoder:
             texts, batch_size=self._batch_size, normalize_embeddings=True, convert_to_numpy=True
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def make_encoder(runtime: str, name: str, data_dir: Path, batch_size: int = 64, threads: int = 2) -> Encoder:
+    """The configured encoder. `torch` is sentence-transformers; `onnx` gives the same vectors
+    without importing torch once its export sits in `<data_dir>/cache/`; `onnx-int8` is faster
+    and records a different model name, so its vectors never mix with fp32 ones."""
+    if runtime == "torch":
+        return SentenceTransformerEncoder(name, batch_size, threads)
+    if runtime in ("onnx", "onnx-int8"):
+        from qa.embed_onnx import OnnxEncoder
+
+        return OnnxEncoder(name, Path(data_dir) / "cache", batch_size, threads, quantized=runtime == "onnx-int8")
+    raise InvalidInput(f"unknown encoder runtime {runtime!r}; choose torch, onnx or onnx-int8")

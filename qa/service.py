@@ -6,12 +6,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from qa import conversation, store
 from qa.config import Settings
-from qa.embed import Encoder, SentenceTransformerEncoder
+from qa.cache import LRU, QuestionVectors
+from qa.embed import Encoder, make_encoder
 from qa.errors import InvalidInput, NotFound, NotReady
 from qa.indexer import IndexPlan, IndexReport, rebuild, sync_paths
 from qa.read import Reader
@@ -33,8 +34,12 @@ class QAService:
 
     def __init__(self, settings: Settings, encoder: Encoder | None = None, reader: Reader | None = None) -> None:
         self.settings = settings
-        self.encoder = encoder or SentenceTransformerEncoder(settings.embed_model, settings.encode_batch_size, settings.threads)
-        self.reader = reader or make_reader(settings.reader)
+        self.encoder = encoder or make_encoder(
+            settings.encoder, settings.embed_model, settings.data_dir, settings.encode_batch_size, settings.threads
+        )
+        self.reader = reader or make_reader(settings.reader, settings.threads)
+        self._questions = QuestionVectors(self.encoder, settings.cache_size)
+        self._answers = LRU(settings.cache_size)  # keyed by collection version: a re-index misses
         self._loaded: dict[str, _Loaded] = {}
         self._lock = threading.Lock()  # one writer at a time; readers never wait on it
 
@@ -137,14 +142,30 @@ class QAService:
         return rewritten, self.ask(rewritten.query[: self.settings.max_question_chars], top_k, collection)
 
     def ask_batch(self, questions: list[str], top_k: int | None = None, collection: str | None = None) -> list[Result]:
-        """Answer many questions with one embedding call; each result carries its own latency."""
+        """Answer many questions with one embedding call; each result carries its own latency.
+        An answer given before for the same collection version comes from the cache."""
         started = time.perf_counter()
         questions = [self._check_question(q) for q in questions]
         top_k = self.settings.top_k if top_k is None else top_k
         if not 1 <= top_k <= 50:
             raise InvalidInput("top_k must be between 1 and 50")
         loaded = self._get(collection)
-        vectors = self.encoder.encode(questions)
+        c = loaded.collection
+        threshold = self.abstain_threshold(c.name)
+        keys = [(c.name, c.version, q, top_k, threshold) for q in questions]
+        results = [self._answers.get(k) for k in keys]
+        cached = [r is not None for r in results]
+        missing = [i for i, hit in enumerate(cached) if not hit]
+        if missing:
+            fresh = self._ask_uncached([questions[i] for i in missing], top_k, loaded, started)
+            for i, result in zip(missing, fresh):
+                results[i] = result
+                self._answers.put(keys[i], result)
+        took = round((time.perf_counter() - started) * 1000, 2)
+        return [replace(r, took_ms=took, timings={"cached_ms": took}) if hit else r for r, hit in zip(results, cached)]
+
+    def _ask_uncached(self, questions: list[str], top_k: int, loaded: _Loaded, started: float) -> list[Result]:
+        vectors = self._questions.encode(questions)
         embedded = time.perf_counter()
         all_hits = loaded.retriever.search_batch(questions, vectors, self.settings.retrieve_k)
         retrieved = time.perf_counter()
@@ -157,7 +178,7 @@ class QAService:
         the `retrieve_k` passages a question's reader sees."""
         questions = [self._check_question(q) for q in questions]
         loaded = self._get(collection)
-        return loaded.retriever.search_batch(questions, self.encoder.encode(questions), k)
+        return loaded.retriever.search_batch(questions, self._questions.encode(questions), k)
 
     def abstain_threshold(self, collection: str | None = None) -> float:
         """An explicit setting (flag, QA_ABSTAIN_THRESHOLD) wins; else the threshold `qa eval
@@ -219,7 +240,7 @@ def _cite(span: Span, collection: store.Collection) -> Answer:
     return Answer(text=doc.text[start:end], score=round(min(max(span.score, 0.0), 1.0), 4), source=citation)
 
 
-def make_reader(kind: str) -> Reader:
+def make_reader(kind: str, threads: int | None = None) -> Reader:
     """The configured reader; `auto` takes the trained model when its files are installed."""
     from qa.read import HeuristicReader
 
@@ -229,7 +250,7 @@ def make_reader(kind: str) -> Reader:
         except ImportError:
             model_available = None
         if model_available is not None and model_available():
-            return NeuralReader()
+            return NeuralReader(threads=threads)
         if kind == "neural":
             raise NotReady("the trained reader model is not installed (qa/models/reader/)")
     return HeuristicReader()

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index import VectorIndex, load_index, make_index
+from index import VectorIndex, describe, load_index, make_index
 from qa.errors import IndexMismatch, InvalidInput, NotFound
 from qa.types import Document, Passage
 
@@ -102,6 +102,7 @@ def save(
     manifest = _manifest(version, documents, passages, vectors, meta)
     index = make_index(meta["backend"], int(meta["dim"]))
     index.add(np.arange(len(passages), dtype=np.int64), vectors)
+    manifest["index"] = describe(index)  # the FAISS type chosen for this size (flat, IVF, ...)
     _write_jsonl(tmp / "documents.jsonl", (asdict(d) for d in documents))
     _write_jsonl(tmp / "passages.jsonl", (_passage_row(p) for p in passages))
     with open(tmp / "vectors.npy", "wb") as handle:

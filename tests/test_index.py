@@ -85,3 +85,47 @@ def test_dimension_mismatch(backend):
 def test_unknown_backend():
     with pytest.raises(ValueError, match="unknown index backend"):
         make_index("nope", DIM)
+
+
+# --- approximate backends: what the contract above cannot see at 50 vectors ------------------
+
+from index import FaissIndex, describe  # noqa: E402
+
+
+def test_faiss_switches_to_ivf_at_its_threshold():
+    idx = FaissIndex(DIM, ann_threshold=500)
+    vectors = unit(2000, seed=3)
+    idx.add(np.arange(400), vectors[:400])
+    assert describe(idx)["type"] == "flat"
+    idx.add(np.arange(400, 2000), vectors[400:])  # crosses the threshold: everything moves over
+    assert describe(idx)["type"] == "ivf-flat" and len(idx) == 2000
+    assert idx.remove(np.array([0, 1999])) == 2 and len(idx) == 1998
+
+
+def test_faiss_keeps_its_type_through_save_and_load(tmp_path: Path):
+    idx = FaissIndex(DIM, ann_threshold=500)
+    idx.add(np.arange(2000), unit(2000, seed=4))
+    idx.save(tmp_path / "i")
+    assert describe(load_index("faiss", tmp_path / "i"))["type"] == "ivf-flat"
+
+
+@pytest.mark.parametrize("name", ["faiss-ivf", "faiss-hnsw"])
+def test_approximate_recall_at_size(name):
+    """Recall@10 against exact search once the index is big enough to be approximate."""
+    vectors, queries = unit(4000, seed=5), unit(50, seed=6)
+    idx, ref = make_index(name, DIM), make_index("flat", DIM)
+    for i in (idx, ref):
+        i.add(np.arange(4000), vectors)
+    got, want = idx.search(queries, 10)[1], ref.search(queries, 10)[1]
+    recall = np.mean([len(set(g) & set(w)) / 10 for g, w in zip(got, want)])
+    assert recall >= 0.9
+
+
+def test_hnsw_removal_is_a_rebuild():
+    """FAISS's HNSW cannot remove ids; the backend says so and rebuilds instead."""
+    idx = make_index("faiss-hnsw", DIM)
+    assert idx.removes_in_place is False
+    vectors = unit(300, seed=7)
+    idx.add(np.arange(300), vectors)
+    assert idx.remove(np.arange(0, 300, 2)) == 150 and len(idx) == 150
+    assert idx.search(vectors[[1]], 1)[1][0, 0] == 1

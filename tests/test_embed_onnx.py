@@ -1,0 +1,37 @@
+"""The ONNX encoder: same vectors as sentence-transformers (fp32), its own name for int8."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.embed import make_encoder
+from qa.embed_onnx import model_name
+from qa.errors import InvalidInput
+
+TEXTS = [
+    "Which NFL team represented the AFC at Super Bowl 50?",
+    "The Denver Broncos defeated the Carolina Panthers 24-10 to earn their third Super Bowl title.",
+    "short",
+    "word " * 400,  # longer than the model's 256 tokens: truncated the same way
+]
+
+
+def test_int8_vectors_carry_their_own_model_name():
+    assert model_name("all-MiniLM-L6-v2", quantized=False) == "all-MiniLM-L6-v2"
+    assert model_name("all-MiniLM-L6-v2", quantized=True) != "all-MiniLM-L6-v2"
+    with pytest.raises(InvalidInput):
+        make_encoder("tensorflow", "all-MiniLM-L6-v2", Path("."))
+
+
+@pytest.mark.slow
+def test_onnx_fp32_matches_torch(tmp_path):
+    """Exports into the data dir's cache on first use; vectors interchangeable with torch's."""
+    onnx = make_encoder("onnx", "all-MiniLM-L6-v2", tmp_path)
+    torch = make_encoder("torch", "all-MiniLM-L6-v2", tmp_path)
+    a, b = onnx.encode(TEXTS), torch.encode(TEXTS)
+    assert onnx.name == torch.name and a.shape == b.shape == (len(TEXTS), 384)
+    assert (a * b).sum(axis=1).min() > 0.999
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+    assert (tmp_path / "cache" / "onnx" / "all-MiniLM-L6-v2" / "model.onnx").is_file()
+    assert onnx.encode([]).shape == (0, 384)
