@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api import errors, routes
+from api import auth, collections
 from qa.config import Settings, get_settings
 from qa.service import QAService
 
@@ -34,5 +35,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         lifespan=lifespan,
     )
     errors.install(app)
-    app.include_router(routes.router)
+    app.state.keyring = auth.from_settings(settings or (service.settings if service else get_settings()))
+    app.include_router(routes.router, dependencies=[Depends(auth.read_access)])
+    app.include_router(collections.router)
     return app

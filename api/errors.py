@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from qa.errors import CorruptFile, IndexMismatch, InvalidInput, NotFound, NotReady, QAError, UnsupportedFile
+from qa.errors import Forbidden, PayloadTooLarge, Unauthorized
 
 log = logging.getLogger("verbatim.api")
 
@@ -18,6 +19,9 @@ STATUS: dict[type[QAError], int] = {
     CorruptFile: 422,
     IndexMismatch: 409,
     NotReady: 503,
+    PayloadTooLarge: 413,
+    Unauthorized: 401,
+    Forbidden: 403,
 }
 
 
@@ -32,7 +36,8 @@ def status_for(error: QAError) -> int:
 def install(app: FastAPI) -> None:
     @app.exception_handler(QAError)
     async def _domain(_: Request, exc: QAError) -> JSONResponse:
-        return JSONResponse({"detail": exc.message}, status_code=status_for(exc))
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
+        return JSONResponse({"detail": exc.message}, status_code=status_for(exc), headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

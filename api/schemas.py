@@ -24,6 +24,7 @@ class Source(BaseModel):
     end: int
     context: str = Field(description="The passage around the answer, as it stands in the document.")
     context_start: int = Field(description="Document offset of `context`'s first character.")
+    page: int | None = Field(None, description="1-based page of the answer in a PDF; null for other formats.")
 
 
 class AnswerOut(BaseModel):

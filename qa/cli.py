@@ -127,5 +127,26 @@ def serve(host: str | None, port: int | None, data_dir: Path | None) -> None:
     uvicorn.run("api.app:create_app", factory=True, host=settings.host, port=settings.port, log_level="info")
 
 
+@main.command()
+@click.argument("doc_ids", nargs=-1, required=True)
+@click.option("--collection", "-c", default=None, help="Collection to remove from [env QA_COLLECTION].")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None, help="[env QA_DATA_DIR]")
+def rm(doc_ids: tuple[str, ...], collection: str | None, data_dir: Path | None) -> None:
+    """Remove documents by id (ids are listed by GET /documents); questions stop citing them.
+
+    A file removed this way that still sits in an indexed folder comes back at the next
+    `qa index` of that folder: delete the file to drop it for good.
+
+    \b
+    Example:
+      qa rm 3f2a9c0d1e4b5a67 --collection work
+    """
+    settings = _settings(data_dir=data_dir, collection=collection)
+    service = _service(settings)
+    for doc_id in doc_ids:
+        report = service.remove_document(doc_id, settings.collection)
+        click.echo(f"{settings.collection}: removed {doc_id}; {report.documents} documents, {report.passages} passages left")
+
+
 if __name__ == "__main__":
     main()

@@ -40,6 +40,14 @@ class Settings(BaseSettings):
         1024, ge=0, description="Answers (per collection version) and question vectors kept per process (LRU); 0 disables."
     )
     threads: int = Field(2, ge=1, description="CPU threads for model inference.")
+    keys_file: Path | None = Field(
+        None, description="JSON file of API keys with per-collection scopes (see README); with or instead of api_key."
+    )
+    private_collections: str = Field(
+        "", description="Comma-separated collections whose reads (ask, documents) need a key; '*' for all."
+    )
+    max_upload_bytes: int = Field(50 * 1024 * 1024, ge=1, description="Largest upload request body (413 above).")
+    max_upload_files: int = Field(20, ge=1, description="Most files in one upload (413 above).")
     api_key: str | None = Field(None, description="When set, write endpoints need `Authorization: Bearer KEY`.")
     host: str = "127.0.0.1"
     port: int = 8000

@@ -32,3 +32,15 @@ class IndexMismatch(QAError):
 
 class NotReady(QAError):
     """The collection has nothing indexed yet."""
+
+
+class PayloadTooLarge(QAError):
+    """An upload over the size or file-count limit."""
+
+
+class Unauthorized(QAError):
+    """No API key, or one that matches no configured key."""
+
+
+class Forbidden(QAError):
+    """A valid API key whose scopes do not cover the collection."""

@@ -13,6 +13,7 @@ import numpy as np
 
 from qa import store
 from qa.embed import Encoder
+from qa.errors import NotFound
 from qa.ingest import collect_files, read_document, split_passages
 from qa.types import Document, Passage
 
@@ -62,9 +63,37 @@ def sync_paths(data_dir: Path, name: str, paths: list[Path], plan: IndexPlan) ->
     files = collect_files(paths)
     roots = [p.resolve() for p in paths]
     incoming = [read_document(f) for f in files]
-    current = store.load(data_dir, name)
-    kept = [d for d in (current.documents.values() if current else []) if not _under(d.path, roots)]
-    return rebuild(data_dir, name, current, kept + incoming, plan)
+    with store.writing(data_dir, name):
+        current = store.load(data_dir, name)
+        kept = [d for d in (current.documents.values() if current else []) if not _under(d.path, roots)]
+        return rebuild(data_dir, name, current, kept + incoming, plan)
+
+
+def add_documents(
+    data_dir: Path, name: str, incoming: list[Document], plan: IndexPlan
+) -> tuple[store.Collection, IndexReport]:
+    """Add documents (an upload); one with the same `path` as a stored one replaces it, and the
+    very same content again embeds nothing. Creates the collection if needed."""
+    paths = {d.path for d in incoming}
+    with store.writing(data_dir, name):
+        current = store.load(data_dir, name)
+        kept = [d for d in (current.documents.values() if current else []) if d.path not in paths]
+        return rebuild(data_dir, name, current, kept + incoming, plan)
+
+
+def remove_documents(
+    data_dir: Path, name: str, doc_ids: list[str], plan: IndexPlan
+) -> tuple[store.Collection, IndexReport]:
+    """Drop documents by id. The new version's index is built from the kept vectors alone, so
+    removed rows leave no tombstones behind: every version is already compact."""
+    with store.writing(data_dir, name):
+        current = store.load(data_dir, name)
+        if current is None:
+            raise NotFound(f"collection {name!r} does not exist")
+        for doc_id in doc_ids:
+            current.document(doc_id)  # NotFound names the missing id
+        kept = [d for d in current.documents.values() if d.doc_id not in set(doc_ids)]
+        return rebuild(data_dir, name, current, kept, plan)
 
 
 def rebuild(

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import CorruptFile, InvalidInput, UnsupportedFile
+from qa.formats import RICH_SUFFIXES, extract
 from qa.types import Document, Passage
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", *RICH_SUFFIXES)
 
 _BLOCK = re.compile(r"[^\n]*\S[^\n]*(?:\n[^\n]*\S[^\n]*)*")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*\S)\s*$")
@@ -57,17 +58,30 @@ def read_document(path: Path, source: str | None = None) -> Document:
 
 
 def parse_document(data: bytes, source: str, fallback_title: str) -> Document:
-    """Decode and identify a document; its id depends on its content and where it came from."""
+    """Decode and identify a document; its id depends on its content and where it came from.
+
+    HTML, PDF and DOCX (by the suffix of `source`) are extracted to text first (`qa.formats`);
+    their served text is that extraction, and the id still hashes the file's own bytes."""
+    suffix = Path(source).suffix.lower()
+    if suffix in RICH_SUFFIXES:
+        extracted = extract(data, Path(source).name, suffix)
+        text, title, pages = extracted.text, extracted.title, extracted.pages
+    else:
+        text, title, pages = _decode_text(data, source), None, ()
+    sha = hashlib.sha256(data).hexdigest()
+    doc_id = hashlib.sha256(f"{source}\0{sha}".encode()).hexdigest()[:16]
+    title = title or _title(text) or fallback_title
+    return Document(doc_id=doc_id, title=title, path=source, text=text, sha256=sha, pages=pages)
+
+
+def _decode_text(data: bytes, source: str) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise CorruptFile(f"{Path(source).name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     if "\x00" in text:
         raise CorruptFile(f"{Path(source).name}: binary content in a text file")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    sha = hashlib.sha256(data).hexdigest()
-    doc_id = hashlib.sha256(f"{source}\0{sha}".encode()).hexdigest()[:16]
-    return Document(doc_id=doc_id, title=_title(text) or fallback_title, path=source, text=text, sha256=sha)
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _title(text: str) -> str | None:

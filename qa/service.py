@@ -15,6 +15,8 @@ from qa.cache import LRU, QuestionVectors
 from qa.embed import Encoder, make_encoder
 from qa.errors import InvalidInput, NotFound, NotReady
 from qa.indexer import IndexPlan, IndexReport, rebuild, sync_paths
+from qa.indexer import add_documents, remove_documents
+from qa.uploads import Upload, drop_original, keep_original, prepare
 from qa.read import Reader
 from qa.retrieve import Retriever
 from qa.types import Answer, Citation, Document, Hit, Result, Span
@@ -82,19 +84,48 @@ class QAService:
         log.info("indexed %s: %s", name, report)
         return report
 
+    def add_documents(self, files: list[Upload], collection: str | None = None) -> tuple[IndexReport, list[Document]]:
+        """Upload: every file is parsed first (one bad file refuses all), the originals are kept in
+        the data dir, then one new version is written. A file with the name of a stored upload
+        replaces it; the same bytes again embed nothing."""
+        name = store.check_name(collection or self.settings.collection)
+        prepared = prepare(files, self.settings.max_upload_files)
+        with self._lock:
+            for safe, upload, _ in prepared:
+                keep_original(self.settings.data_dir, name, safe, upload.data)
+            loaded, report = add_documents(self.settings.data_dir, name, [d for *_, d in prepared], self.plan)
+            self._install(name, loaded)
+        log.info("uploaded to %s: %s", name, report)
+        return report, [loaded.document(d.doc_id) for *_, d in prepared]
+
+    def remove_document(self, doc_id: str, collection: str | None = None) -> IndexReport:
+        """Drop one document; the next question no longer sees it. An upload's original goes too."""
+        name = store.check_name(collection or self.settings.collection)
+        with self._lock:
+            doc = self._get(name).collection.document(doc_id)
+            loaded, report = remove_documents(self.settings.data_dir, name, [doc_id], self.plan)
+            self._install(name, loaded)
+            drop_original(self.settings.data_dir, name, doc)
+        log.info("removed %s from %s: %s", doc_id, name, report)
+        return report
+
     def _install(self, name: str, collection: store.Collection) -> None:
         current = self._loaded.get(name)
         if current is None or current.collection.version != collection.version:
             self._loaded[name] = _Loaded(collection, Retriever(collection))
 
     def _get(self, name: str | None) -> _Loaded:
+        """The loaded collection, reloaded when another process (say `qa index` beside `qa serve`)
+        switched its version. Never waits for a writer: the old version answers until then."""
         name = store.check_name(name or self.settings.collection)
-        if name not in self._loaded:
-            collection = store.load(self.settings.data_dir, name)
-            if collection is None:
-                raise NotFound(f"collection {name!r} does not exist; index some documents into it first")
-            with self._lock:
-                self._install(name, collection)
+        loaded = self._loaded.get(name)
+        on_disk = store.current_version(self.settings.data_dir, name)
+        if loaded is not None and on_disk in (None, loaded.collection.version):
+            return loaded
+        collection = store.load(self.settings.data_dir, name)
+        if collection is None:
+            raise NotFound(f"collection {name!r} does not exist; index some documents into it first")
+        self._install(name, collection)
         return self._loaded[name]
 
     def collections(self) -> list[str]:
@@ -236,6 +267,7 @@ def _cite(span: Span, collection: store.Collection) -> Answer:
         end=end,
         context=doc.text[passage.start : passage.end],
         context_start=passage.start,
+        page=doc.page_at(start),
     )
     return Answer(text=doc.text[start:end], score=round(min(max(span.score, 0.0), 1.0), 4), source=citation)
 

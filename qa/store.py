@@ -8,6 +8,7 @@ version intact and answering."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -15,6 +16,8 @@ import re
 import shutil
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -73,13 +76,44 @@ def list_collections(data_dir: Path) -> list[str]:
     return sorted(p.name for p in root.iterdir() if (p / "CURRENT").is_file()) if root.is_dir() else []
 
 
-def load(data_dir: Path, name: str) -> Collection | None:
-    """The live version of a collection, or None if it was never built."""
-    folder = collection_dir(data_dir, name)
-    pointer = folder / "CURRENT"
-    if not pointer.is_file():
+def current_version(data_dir: Path, name: str) -> str | None:
+    """The live version's name (one small read), so a server notices another process's write."""
+    try:
+        return (collection_dir(data_dir, name) / "CURRENT").read_text().strip() or None
+    except FileNotFoundError:
         return None
-    version_dir = folder / pointer.read_text().strip()
+
+
+@contextmanager
+def writing(data_dir: Path, name: str) -> Iterator[None]:
+    """One writer per collection across processes (`qa index` beside `qa serve`): without it two
+    writers could both build on the same version and the later swap would drop the other's
+    documents. `flock` is released by the kernel when a writer is killed, so no stale lock."""
+    folder = collection_dir(data_dir, name)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "LOCK", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def load(data_dir: Path, name: str) -> Collection | None:
+    """The live version of a collection, or None if it was never built. A reader in another
+    process may lose a race with a writer's pruning; it then reads the new pointer once more."""
+    try:
+        return _load(data_dir, name)
+    except FileNotFoundError:
+        return _load(data_dir, name)
+
+
+def _load(data_dir: Path, name: str) -> Collection | None:
+    folder = collection_dir(data_dir, name)
+    version = current_version(data_dir, name)
+    if version is None:
+        return None
+    version_dir = folder / version
     manifest = json.loads((version_dir / "manifest.json").read_text())
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexMismatch(f"collection {name!r} was written by another format version; run `qa index` again")
@@ -111,8 +145,9 @@ def save(
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
     _fsync_dir_files(tmp)
     os.rename(tmp, folder / version)
+    previous = current_version(data_dir, name)
     _replace_text(folder / "CURRENT", version)
-    _prune(folder, keep=version)
+    _prune(folder, keep={version, previous})
     return Collection(name, manifest, {d.doc_id: d for d in documents}, passages, vectors, index)
 
 
@@ -130,10 +165,12 @@ def _manifest(version: str, documents: list[Document], passages: list[Passage], 
     }
 
 
-def _prune(folder: Path, keep: str) -> None:
-    """Drop superseded versions and leftovers of interrupted writes; a failure here is harmless."""
+def _prune(folder: Path, keep: set[str | None]) -> None:
+    """Drop older versions and leftovers of interrupted writes (callers hold `writing`, so no
+    other write is in progress). The version just replaced is kept one more round, for readers
+    in other processes that read the old pointer a moment ago. A failure here is harmless."""
     for child in folder.iterdir():
-        if child.is_dir() and child.name != keep:
+        if child.is_dir() and child.name not in keep:
             shutil.rmtree(child, ignore_errors=True)
 
 
@@ -164,7 +201,8 @@ def _read_jsonl(path: Path) -> list[dict]:
 
 
 def _document_from(row: dict) -> Document:
-    return Document(**row)
+    pages = tuple((int(a), int(b)) for a, b in row.pop("pages", ()))
+    return Document(**row, pages=pages)
 
 
 def _passage_row(p: Passage) -> dict:

@@ -14,6 +14,15 @@ class Document:
     path: str
     text: str
     sha256: str
+    # For paged formats (PDF): page i (1-based i+1) is text[pages[i][0]:pages[i][1]]; else empty.
+    pages: tuple[tuple[int, int], ...] = ()
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based page holding character `offset`, so a citation can name its page."""
+        for number, (start, end) in enumerate(self.pages, 1):
+            if start <= offset < end:
+                return number
+        return None
 
 
 @dataclass(frozen=True)
@@ -77,6 +86,7 @@ class Citation:
     end: int
     context: str
     context_start: int
+    page: int | None = None  # 1-based page of `start` in paged formats (PDF), else None
 
 
 @dataclass(frozen=True)

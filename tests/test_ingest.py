@@ -95,10 +95,12 @@ def test_ids_depend_on_content_and_source():
 def test_bad_files_are_refused_with_clear_errors(tmp_path: Path):
     with pytest.raises(CorruptFile, match="not UTF-8"):
         parse_document(b"\xff\xfe\xfa bad", "x.txt", "x")
-    pdf = tmp_path / "x.pdf"
-    pdf.write_bytes(b"%PDF")
+    exe = tmp_path / "x.exe"
+    exe.write_bytes(b"MZ")
     with pytest.raises(UnsupportedFile, match="unsupported file type"):
-        collect_files([pdf])
+        collect_files([exe])
+    with pytest.raises(CorruptFile, match="x.pdf: not a readable PDF"):
+        parse_document(b"%PDF", "x.pdf", "x")
     with pytest.raises(InvalidInput, match="no such file"):
         collect_files([tmp_path / "missing"])
 

@@ -1,0 +1,158 @@
+"""API keys: who may write to (and, for private collections, read from) which collection.
+
+Off until a key is configured: `QA_API_KEY` is one key allowed everything; `QA_KEYS_FILE` names
+a JSON file of keys with per-collection scopes:
+
+    {"keys": [{"name": "ci", "key": "s3cret", "write": ["docs"], "read": ["docs"]},
+              {"name": "ops", "sha256": "<hex digest of the key>", "write": ["*"]}],
+     "private": ["hr"]}
+
+Writes need a key whose `write` scope names the collection (or "*"). Reads are open except for
+private collections (`private` in the file, or `QA_PRIVATE_COLLECTIONS`), which need `read` or
+`write` scope. Keys are held only as SHA-256 digests, compared in constant time against every key
+(no early exit), and never logged or echoed."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import Request
+
+from qa.errors import Forbidden, InvalidInput, Unauthorized
+
+ANY = "*"
+
+
+@dataclass(frozen=True)
+class Key:
+    digest: bytes
+    write: frozenset[str]
+    read: frozenset[str]
+
+    def may(self, scope: str, collection: str) -> bool:
+        names = self.write if scope == "write" else self.write | self.read
+        return ANY in names or collection in names
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    keys: tuple[Key, ...] = ()
+    private: frozenset[str] = frozenset()
+
+    def is_private(self, collection: str) -> bool:
+        return ANY in self.private or collection in self.private
+
+    def identify(self, token: str) -> Key | None:
+        """The key matching `token`: every key is compared, so timing says nothing about which."""
+        digest = hashlib.sha256(token.encode()).digest()
+        found = None
+        for key in self.keys:
+            if hmac.compare_digest(digest, key.digest):
+                found = key
+        return found
+
+    def check(self, authorization: str | None, collection: str, scope: str) -> None:
+        """Raise Unauthorized (no or unknown key) or Forbidden (key lacks the scope); else pass."""
+        if scope == "read" and not self.is_private(collection):
+            return
+        if scope == "write" and not self.keys:
+            return  # no keys configured: writes are open (the server binds 127.0.0.1 by default)
+        token = bearer_token(authorization)
+        if token is None:
+            raise Unauthorized(f"this {scope} on collection {collection!r} needs `Authorization: Bearer KEY`")
+        key = self.identify(token)
+        if key is None:
+            raise Unauthorized("the API key is not valid")
+        if not key.may(scope, collection):
+            raise Forbidden(f"this API key may not {scope} collection {collection!r}")
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    scheme, _, token = (authorization or "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def from_settings(settings) -> KeyRing:
+    return load_keyring(settings.api_key, settings.keys_file, settings.private_collections)
+
+
+def load_keyring(api_key: str | None, keys_file: Path | None, private: str = "") -> KeyRing:
+    """Build the key ring from settings (called once, by the app factory)."""
+    keys: list[Key] = []
+    private_names = {n.strip() for n in private.split(",") if n.strip()}
+    if api_key:
+        keys.append(Key(hashlib.sha256(api_key.encode()).digest(), frozenset({ANY}), frozenset({ANY})))
+    if keys_file is not None:
+        spec = _read_keys_file(Path(keys_file))
+        keys += [_key_from(entry, i, keys_file) for i, entry in enumerate(spec.get("keys", []))]
+        private_names |= set(spec.get("private", []))
+    return KeyRing(tuple(keys), frozenset(private_names))
+
+
+def _read_keys_file(path: Path) -> dict:
+    try:
+        spec = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(f"cannot read the keys file {path}: {type(exc).__name__}") from None
+    if not isinstance(spec, dict) or not isinstance(spec.get("keys", []), list):
+        raise InvalidInput(f"keys file {path}: expected {{\"keys\": [...], \"private\": [...]}}")
+    return spec
+
+
+def _key_from(entry: dict, i: int, path: Path) -> Key:
+    """One entry; the message names its position, never its secret."""
+    if not isinstance(entry, dict):
+        raise InvalidInput(f"keys file {path}: entry {i} is not an object")
+    if isinstance(entry.get("key"), str) and entry["key"]:
+        digest = hashlib.sha256(entry["key"].encode()).digest()
+    elif isinstance(entry.get("sha256"), str):
+        try:
+            digest = bytes.fromhex(entry["sha256"])
+        except ValueError:
+            digest = b""
+        if len(digest) != 32:
+            raise InvalidInput(f"keys file {path}: entry {i} has a malformed sha256")
+    else:
+        raise InvalidInput(f"keys file {path}: entry {i} needs a 'key' or a 'sha256'")
+    scopes = [entry.get(s, []) for s in ("write", "read")]
+    if not all(isinstance(s, list) and all(isinstance(n, str) for n in s) for s in scopes):
+        raise InvalidInput(f"keys file {path}: entry {i}: 'write' and 'read' must be lists of names")
+    return Key(digest, frozenset(scopes[0]), frozenset(scopes[1]))
+
+
+# --- FastAPI dependencies ----------------------------------------------------------------------
+
+
+def keyring(request: Request) -> KeyRing:
+    return getattr(request.app.state, "keyring", KeyRing())
+
+
+def write_access(request: Request) -> None:
+    """For `/collections/{name}/...` writes."""
+    keyring(request).check(request.headers.get("authorization"), request.path_params["name"], "write")
+
+
+async def read_access(request: Request) -> None:
+    """For every read that names a collection: in the path (`name`), the query (`collection`) or
+    the JSON body (`collection`, as /ask sends it; FastAPI has parsed the body already, so reading
+    it again here costs nothing). Without one, the service's default collection is meant."""
+    ring = keyring(request)
+    if not ring.private:
+        return
+    ring.check(request.headers.get("authorization"), await _collection_of(request), "read")
+
+
+async def _collection_of(request: Request) -> str:
+    name = request.path_params.get("name") or request.query_params.get("collection")
+    if name is None and request.method == "POST":
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except ValueError:
+            body = {}
+        name = body.get("collection") if isinstance(body, dict) else None
+    default = getattr(getattr(request.app.state, "service", None), "settings", None)
+    return str(name or (default.collection if default else "default"))

@@ -1,0 +1,115 @@
+"""HTML, PDF and DOCX become served text with sections (and PDF pages); bad files say why."""
+
+import io
+import zipfile
+
+import pytest
+
+from qa.errors import CorruptFile
+from qa.formats import MAX_UNZIPPED_BYTES, extract_docx
+from qa.ingest import parse_document, split_passages
+from tests import makefiles
+
+
+def sections(doc) -> dict[str, str]:
+    return {p.section: p.text for p in split_passages(doc)}
+
+
+def test_html_visible_text_with_headings_as_sections():
+    doc = parse_document(makefiles.html(), "facts.html", "facts")
+    assert doc.title == "Facts page"
+    assert "script text" not in doc.text and "color: red" not in doc.text
+    found = sections(doc)
+    assert "1,998 gigawatt hours" in found["Energy facts"]
+    assert "32 seconds" in found["Video"]
+
+
+def test_html_entities_whitespace_and_charset():
+    body = "<p>Fish &amp; chips\n   cost   &pound;5 in caf\u00e9s.</p>".encode("latin-1", "xmlcharrefreplace")
+    latin = b'<html><head><meta charset="iso-8859-1"></head><body>' + body + b"<p>R\xe9sum\xe9 here.</p></body></html>"
+    doc = parse_document(latin, "menu.htm", "menu")
+    assert "Fish & chips cost \u00a35 in caf\u00e9s." in doc.text and "R\u00e9sum\u00e9" in doc.text
+    with pytest.raises(CorruptFile, match="bad.html: not UTF-8"):
+        parse_document(b"<p>caf\xe9</p>", "bad.html", "bad")
+
+
+def test_pdf_keeps_pages_and_offsets():
+    doc = parse_document(makefiles.pdf(), "report.pdf", "report")
+    assert len(doc.pages) == 2
+    at = doc.text.index("32 seconds")
+    assert doc.page_at(at) == 2 and doc.page_at(doc.text.index("1,998")) == 1
+    # every character belongs to exactly one page, pages in order
+    assert doc.pages[0][0] == 0 and doc.pages[-1][1] == len(doc.text)
+    assert all(a[1] == b[0] for a, b in zip(doc.pages, doc.pages[1:]))
+    for p in split_passages(doc):
+        assert all(doc.text[o] == c or c.isspace() for c, o in zip(p.text, p.offsets))
+
+
+def test_scanned_pdf_is_reported_not_skipped():
+    with pytest.raises(CorruptFile, match="scan.pdf: the PDF has no text layer"):
+        parse_document(makefiles.scanned_pdf(), "scan.pdf", "scan")
+
+
+@pytest.mark.parametrize("data", [b"%PDF-1.7\n garbage", b"", b"not a pdf at all", makefiles.pdf()[:200]])
+def test_corrupt_pdf_names_the_file(data):
+    with pytest.raises(CorruptFile, match="broken.pdf"):
+        parse_document(data, "broken.pdf", "broken")
+
+
+def test_docx_headings_become_sections():
+    doc = parse_document(makefiles.docx_file(), "annual.docx", "annual")
+    assert doc.title == "Annual report"
+    found = sections(doc)
+    assert "1,998 gigawatt hours" in found["Energy"] and "32 seconds" in found["Video"]
+    assert doc.pages == ()
+
+
+def test_corrupt_docx_names_the_file():
+    for data in (b"PK\x03\x04 truncated", b"plain text", _zip({"hello.txt": b"not a docx"})):
+        with pytest.raises(CorruptFile, match="broken.docx: not a readable DOCX"):
+            parse_document(data, "broken.docx", "broken")
+
+
+def test_zip_bomb_docx_is_refused_before_inflating():
+    bomb = makefiles.zip_bomb_docx(8 << 20)
+    assert len(bomb) < 100_000
+    with pytest.raises(CorruptFile, match="over the 4194304-byte limit"):
+        extract_docx(bomb, "bomb.docx", max_unzipped=4 << 20)
+    assert MAX_UNZIPPED_BYTES >= 16 << 20  # real documents with images stay well under the default
+
+
+def test_docx_entity_expansion_is_not_performed():
+    """A billion-laughs document.xml: python-docx's parser does not resolve entities."""
+    laughs = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;">'
+        '<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
+        '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+        "<w:body><w:p><w:r><w:t>&lol3;</w:t></w:r></w:p></w:body></w:document>"
+    )
+    data = _replace_part(makefiles.docx_file(), "word/document.xml", laughs.encode())
+    try:
+        doc = parse_document(data, "laughs.docx", "laughs")
+    except CorruptFile as exc:
+        assert "laughs.docx" in exc.message
+    else:
+        assert "lollollol" not in doc.text
+
+
+def test_text_formats_unchanged():
+    doc = parse_document(b"# Title\n\nBody text here.\n", "a.md", "a")
+    assert doc.text == "# Title\n\nBody text here.\n" and doc.pages == ()
+
+
+def _zip(parts: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def _replace_part(docx_bytes: bytes, name: str, data: bytes) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(docx_bytes)) as archive:
+        parts = {i.filename: archive.read(i.filename) for i in archive.infolist()}
+    parts[name] = data
+    return _zip(parts)
