@@ -8,6 +8,7 @@ from fastapi import Depends, FastAPI
 
 from api import errors, routes
 from api import auth, collections
+from api import openai_compat
 from qa.config import Settings, get_settings
 from qa.service import QAService
 
@@ -38,4 +39,5 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     app.state.keyring = auth.from_settings(settings or (service.settings if service else get_settings()))
     app.include_router(routes.router, dependencies=[Depends(auth.read_access)])
     app.include_router(collections.router)
+    openai_compat.install(app)  # /v1/...: after errors.install, whose handlers it scopes
     return app
