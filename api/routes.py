@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from api.schemas import AskRequest, AskResponse, DocumentOut, DocumentSummary, ErrorOut, Health
+from api.schemas import AskRequest, AskResponse, ChatRequest, ChatResponse, DocumentOut, DocumentSummary, ErrorOut, Health
+from qa.conversation import Turn
 from qa.service import QAService
 
 router = APIRouter()
@@ -20,6 +21,14 @@ def get_service(request: Request) -> QAService:
 @router.post("/ask", response_model=AskResponse, responses=ERRORS, summary="Answer a question with citations")
 def ask(body: AskRequest, service: QAService = Depends(get_service)) -> dict:
     return service.ask(body.question, body.top_k, body.collection).to_dict()
+
+
+@router.post("/chat", response_model=ChatResponse, responses=ERRORS, summary="Answer the last message of a conversation")
+def chat(body: ChatRequest, service: QAService = Depends(get_service)) -> dict:
+    """Follow-ups ("Who developed it?") are resolved against the earlier messages first."""
+    turns = [Turn(m.role, m.content) for m in body.messages]
+    rewritten, result = service.chat(turns, body.top_k, body.collection)
+    return {**result.to_dict(), "question": rewritten.message, "query": rewritten.query, "rewrite": rewritten.rule}
 
 
 @router.get("/documents", response_model=list[DocumentSummary], responses=ERRORS)

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(50 * 1024 * 1024, ge=1, description="Largest upload request body (413 above).")
     max_upload_files: int = Field(20, ge=1, description="Most files in one upload (413 above).")
     api_key: str | None = Field(None, description="When set, write endpoints need `Authorization: Bearer KEY`.")
+    cors_origins: list[str] = Field(
+        ["*"],
+        description="Origins whose pages may call the read-only endpoints (/ask, /chat, /documents, "
+        "/health) from a browser, e.g. the pages that embed the widget. A JSON list in the environment: "
+        'QA_CORS_ORIGINS=\'["https://example.org"]\'. "*" allows any page.',
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 
