@@ -62,7 +62,11 @@ def models(request: Request, service: QAService = Depends(get_service)) -> dict:
     return {"object": "list", "data": [{"id": model_name(n, default), "object": "model", "created": 0} for n in names]}
 
 
-@router.post("/chat/completions", response_model=ChatCompletion, responses=ERRORS, summary="Answer the last user message")
+STREAM = {200: {"content": {"text/event-stream": {"schema": {"type": "string", "description": "With `stream: true`: "
+              "`data: {chat.completion.chunk}` events, then `data: [DONE]`."}}}}}
+
+
+@router.post("/chat/completions", response_model=ChatCompletion, responses=ERRORS | STREAM, summary="Answer the last user message")
 async def chat_completions(body: ChatCompletionRequest, request: Request, service: QAService = Depends(get_service)):
     """The answer is computed completely before any byte is sent, in the thread pool; streaming
     then only writes it out. So the first chunk leaves as soon as the answer is known, errors are
