@@ -5,8 +5,9 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
-from api import errors, routes
+from api import errors, routes, widget
 from api import auth, collections
 from api import openai_compat
 from qa.config import Settings, get_settings
@@ -36,8 +37,22 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         lifespan=lifespan,
     )
     errors.install(app)
-    app.state.keyring = auth.from_settings(settings or (service.settings if service else get_settings()))
+    resolved = settings or (service.settings if service else get_settings())
+    app.state.keyring = auth.from_settings(resolved)
+    allow_cors(app, resolved.cors_origins)
     app.include_router(routes.router, dependencies=[Depends(auth.read_access)])
     app.include_router(collections.router)
+    app.include_router(widget.router)
     openai_compat.install(app)  # /v1/...: after errors.install, whose handlers it scopes
     return app
+
+
+def allow_cors(app: FastAPI, origins: list[str]) -> None:
+    """Pages on the configured origins may call the read-only endpoints (GET, and POST for /ask
+    and /chat) from a browser: that is what lets the widget work when embedded anywhere. Only the
+    `content-type` header is allowed, so a cross-origin write with `Authorization: Bearer` (or a
+    DELETE) fails its preflight: managing documents stays a server-side job."""
+    if origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"], allow_headers=["content-type"], max_age=600
+        )
