@@ -43,5 +43,5 @@ def document(doc_id: str, collection: str = COLLECTION, service: QAService = Dep
 
 
 @router.get("/health", response_model=Health, responses=ERRORS)
-def health(service: QAService = Depends(get_service)) -> dict:
-    return service.health()
+def health(collection: str = COLLECTION, service: QAService = Depends(get_service)) -> dict:
+    return service.health(collection)

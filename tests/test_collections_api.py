@@ -63,6 +63,7 @@ def test_upload_list_ask_delete_round_trip(client):
     assert body["report"]["added"] == 2 and {d["path"] for d in body["documents"]} == {"upload:report.pdf", "upload:notes.docx"}
     assert [c["name"] for c in client.get("/collections").json()] == ["work"]
     assert len(client.get("/collections/work/documents").json()) == 2
+    assert client.get("/health", params={"collection": "work"}).json()["documents"] == 2
     answer = client.post("/ask", json={"question": "How long can Vidu videos be?", "collection": "work"}).json()
     cited = {a["source"]["doc_id"] for a in answer["answers"]}
     assert answer["answer"] and "page" in answer["answers"][0]["source"]
@@ -125,6 +126,7 @@ def test_private_collections_close_reads(keyed):
     assert keyed.post("/ask", json=ask, headers=bearer("test")).status_code == 200  # the hashed key reads hr
     assert keyed.get("/documents", params={"collection": "hr"}).status_code == 401
     assert keyed.get("/collections/hr/documents").status_code == 401
+    assert keyed.get("/health", params={"collection": "hr"}).status_code == 401
     assert keyed.get("/collections").json() == []  # private names are not listed without a key
     assert [c["name"] for c in keyed.get("/collections", headers=bearer("test")).json()] == ["hr"]
 
