@@ -73,6 +73,8 @@ def index(paths: tuple[Path, ...], collection: str | None, data_dir: Path | None
         f"(added {report.added}, removed {report.removed}, unchanged {report.unchanged}; "
         f"embedded {report.embedded} passages in {report.seconds:.1f} s)"
     )
+    for why in getattr(report, "skipped", ()):
+        click.echo(f"Skipped {why}", err=True)
 
 
 @main.command()

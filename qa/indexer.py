@@ -5,7 +5,7 @@ no-op: nothing is embedded and no new version is written."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib.metadata import version
 from pathlib import Path
 
@@ -13,7 +13,7 @@ import numpy as np
 
 from qa import store
 from qa.embed import Encoder
-from qa.errors import NotFound
+from qa.errors import CorruptFile, NotFound, UnsupportedFile
 from qa.ingest import collect_files, read_document, split_passages
 from qa.types import Document, Passage
 
@@ -30,6 +30,7 @@ class IndexReport:
     passages: int
     seconds: float
     version: str
+    skipped: tuple[str, ...] = ()  # unreadable files found in folders, each with the reason
 
 
 @dataclass(frozen=True)
@@ -62,11 +63,29 @@ def sync_paths(data_dir: Path, name: str, paths: list[Path], plan: IndexPlan) ->
     under the given paths are dropped, documents from elsewhere are kept."""
     files = collect_files(paths)
     roots = [p.resolve() for p in paths]
-    incoming = [read_document(f) for f in files]
+    incoming, skipped = _read_files(files, {p.resolve() for p in paths if p.is_file()})
     with store.writing(data_dir, name):
         current = store.load(data_dir, name)
-        kept = [d for d in (current.documents.values() if current else []) if not _under(d.path, roots)]
-        return rebuild(data_dir, name, current, kept + incoming, plan)
+        bad = {source for source, _ in skipped}
+        old = current.documents.values() if current else []
+        kept = [d for d in old if not _under(d.path, roots) or d.path in bad]
+        collection, report = rebuild(data_dir, name, current, kept + incoming, plan)
+        return collection, replace(report, skipped=tuple(why for _, why in skipped))
+
+
+def _read_files(files: list[Path], named: set[Path]) -> tuple[list[Document], list[tuple[str, str]]]:
+    """A file named on the command line must be readable. A bad one found by walking a folder (a
+    scanned PDF, a broken DOCX) is skipped and reported, and its last good version stays indexed:
+    one bad file does not stop a folder of good ones, and is never dropped in silence."""
+    documents, skipped = [], []
+    for f in files:
+        try:
+            documents.append(read_document(f))
+        except (CorruptFile, UnsupportedFile) as exc:
+            if f.resolve() in named:
+                raise
+            skipped.append((str(f.resolve()), exc.message))
+    return documents, skipped
 
 
 def add_documents(

@@ -1,6 +1,7 @@
 """HTML, PDF and DOCX become served text with sections (and PDF pages); bad files say why."""
 
 import io
+import time
 import zipfile
 
 import pytest
@@ -76,6 +77,16 @@ def test_zip_bomb_docx_is_refused_before_inflating():
     with pytest.raises(CorruptFile, match="over the 4194304-byte limit"):
         extract_docx(bomb, "bomb.docx", max_unzipped=4 << 20)
     assert MAX_UNZIPPED_BYTES >= 16 << 20  # real documents with images stay well under the default
+
+
+def test_pdf_decompression_bomb_is_refused_quickly():
+    """pypdf caps each inflated stream (75 MB); the bomb is refused, never inflated in full."""
+    bomb = makefiles.pdf_bomb(100 << 20)
+    assert len(bomb) < 400_000
+    started = time.perf_counter()
+    with pytest.raises(CorruptFile, match="bomb.pdf"):
+        parse_document(bomb, "bomb.pdf", "bomb")
+    assert time.perf_counter() - started < 10
 
 
 def test_docx_entity_expansion_is_not_performed():

@@ -95,3 +95,20 @@ def test_bad_collection_names_are_refused(tmp_path, docs_dir, encoder):
     for bad in ("../escape", "", "a/b", "x" * 65):
         with pytest.raises(InvalidInput):
             sync_paths(tmp_path, bad, [docs_dir], plan(encoder))
+
+
+def test_bad_files_in_a_folder_are_reported_and_keep_their_last_version(tmp_path, docs_dir, encoder):
+    from qa.errors import CorruptFile
+    from tests import makefiles
+
+    (docs_dir / "report.pdf").write_bytes(makefiles.pdf())
+    first, _ = sync_paths(tmp_path, "default", [docs_dir], plan(encoder))
+    assert len(first.documents) == 3
+    (docs_dir / "report.pdf").write_bytes(makefiles.scanned_pdf())  # replaced by a scan
+    (docs_dir / "broken.docx").write_bytes(b"PK\x03\x04 nope")
+    second, report = sync_paths(tmp_path, "default", [docs_dir], plan(encoder))
+    assert [why.split(":")[0] for why in report.skipped] == ["broken.docx", "report.pdf"]
+    assert "no text layer" in report.skipped[1]
+    assert {d.doc_id for d in second.documents.values()} == set(first.documents)  # last good version kept
+    with pytest.raises(CorruptFile, match="report.pdf"):  # named explicitly: an error, not a skip
+        sync_paths(tmp_path, "default", [docs_dir / "report.pdf"], plan(encoder))
