@@ -70,7 +70,8 @@ def _paragraph(text: str) -> str:
 
 # --- HTML --------------------------------------------------------------------------------------
 
-_SKIP = {"script", "style", "noscript", "template", "svg", "head", "iframe", "object", "canvas"}
+# Not <head>: pages that never close it are common, and its text-bearing parts are listed here.
+_SKIP = {"script", "style", "noscript", "template", "svg", "math", "iframe", "object", "canvas", "select"}
 _BLOCK_TAGS = {
     "p", "div", "section", "article", "main", "header", "footer", "aside", "nav", "li", "ul", "ol",
     "dl", "dt", "dd", "table", "tr", "td", "th", "blockquote", "pre", "figure", "figcaption",
@@ -92,7 +93,7 @@ class _VisibleText(HTMLParser):
         self._in_title = False
 
     def handle_starttag(self, tag: str, attrs) -> None:
-        if tag == "title":
+        if tag == "title" and not self._skip_depth:  # not an <svg>'s own <title>
             self._in_title = True
         elif tag in _SKIP and tag not in _VOID:
             self._skip_depth += 1
@@ -213,14 +214,19 @@ def extract_docx(data: bytes, name: str, max_unzipped: int = MAX_UNZIPPED_BYTES)
 
     try:
         document = docx.Document(io.BytesIO(data))
-        blocks = [_docx_block(p) for p in document.paragraphs]
+        blocks = [_docx_block(item) for item in document.iter_inner_content()]
         title = _one_line(document.core_properties.title or "") or None
     except Exception as exc:  # python-docx and lxml raise many types on damaged files
         raise CorruptFile(f"{name}: not a readable DOCX ({type(exc).__name__})") from None
     return Extracted(_blocks_to_text(blocks), title)
 
 
-def _docx_block(paragraph) -> str:
+def _docx_block(item) -> str:
+    """A paragraph, or a table written one row per line with cells joined by ' | '."""
+    if hasattr(item, "rows"):
+        rows = [" | ".join(_one_line(cell.text) for cell in row.cells) for row in item.rows]
+        return "\n".join(_paragraph(r) for r in rows if r.strip(" |"))
+    paragraph = item
     text = _one_line(paragraph.text)
     style = (paragraph.style.name if paragraph.style is not None else "") or ""
     level = re.fullmatch(r"Heading (\d)", style)

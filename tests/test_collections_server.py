@@ -17,7 +17,8 @@ AUTH = {"Authorization": f"Bearer {KEY}"}
 
 @pytest.fixture(scope="module")
 def url(tmp_path_factory):
-    env = {"QA_API_KEY": KEY, "QA_MAX_UPLOAD_BYTES": "400000", "QA_MAX_UPLOAD_FILES": "5", "QA_PRIVATE_COLLECTIONS": "secret"}
+    env = {"QA_API_KEY": KEY, "QA_MAX_UPLOAD_BYTES": "400000", "QA_MAX_UPLOAD_FILES": "5", "QA_PRIVATE_COLLECTIONS": "secret",
+           "QA_READER": "heuristic"}  # the reader is not what is tested here
     with running_server(tmp_path_factory.mktemp("collections") / "data", env) as base:
         yield base
 

@@ -4,6 +4,7 @@ import io
 import time
 import zipfile
 
+import docx
 import pytest
 
 from qa.errors import CorruptFile
@@ -124,3 +125,22 @@ def _replace_part(docx_bytes: bytes, name: str, data: bytes) -> bytes:
         parts = {i.filename: archive.read(i.filename) for i in archive.infolist()}
     parts[name] = data
     return _zip(parts)
+
+
+def test_docx_tables_are_read_in_place():
+    document = docx.Document()
+    document.add_paragraph("The table below lists fruit prices at the market this week.")
+    table = document.add_table(rows=2, cols=2)
+    for r, (fruit, price) in enumerate([("Apples", "3 euros"), ("Pears", "4 euros")]):
+        table.cell(r, 0).text, table.cell(r, 1).text = fruit, price
+    document.add_paragraph("A closing paragraph after the table, long enough to stand alone.")
+    out = io.BytesIO()
+    document.save(out)
+    text = parse_document(out.getvalue(), "prices.docx", "prices").text
+    assert text.index("this week.") < text.index("Apples | 3 euros\nPears | 4 euros") < text.index("A closing")
+
+
+def test_html_unclosed_head_and_svg_titles():
+    page = b"<html><head><title>Real title</title><body><svg><title>icon</title></svg><h1>Heading</h1><p>Body words.</p>"
+    doc = parse_document(page, "sloppy.html", "sloppy")
+    assert doc.title == "Real title" and "icon" not in doc.text and "Body words." in doc.text
