@@ -58,7 +58,8 @@ class Source(BaseModel):
 class AnswerOut(BaseModel):
     text: str
     score: float = Field(ge=0, le=1)
-    source: Source
+    source: Source = Field(description="The strongest citation.")
+    sources: list[Source] = Field(description="Every passage where these words answer it, strongest first.")
 
 
 class AskResponse(BaseModel):

@@ -154,16 +154,11 @@ def _passages_and_vectors(
             fresh.append(len(passages))
             passages.append(passage)
             rows.append(None)
-    encoded = plan.encoder.encode([embedding_text(passages[i]) for i in fresh])
+    encoded = plan.encoder.encode([passages[i].searchable for i in fresh])
     for j, i in enumerate(fresh):
         rows[i] = encoded[j]
     vectors = np.vstack(rows).astype(np.float32) if rows else np.zeros((0, plan.encoder.dim), np.float32)
     return passages, vectors, len(fresh)
-
-
-def embedding_text(passage: Passage) -> str:
-    """The section title rides along: questions often name the article rather than the words."""
-    return f"{passage.section}: {passage.text}" if passage.section else passage.text
 
 
 def _under(path: str, roots: list[Path]) -> bool:

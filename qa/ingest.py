@@ -123,7 +123,7 @@ class _Block:
 @dataclass
 class _Unit:
     kind: str
-    section: str
+    section: tuple[str, str]  # (section title, heading trail)
     blocks: list[_Block]
 
     @property
@@ -151,7 +151,7 @@ def _group(text: str) -> list[_Unit]:
     become caption passages; a paragraph that stops mid-sentence continues in the next one."""
     blocks = [_Block(m.start(), m.end(), m.group()) for m in _BLOCK.finditer(text)]
     units: list[_Unit] = []
-    section, open_unit = "", None
+    section, open_unit = ("", ""), None
     headings: dict[int, str] = {}
     i = 0
     while i < len(blocks):
@@ -178,10 +178,14 @@ def _group(text: str) -> list[_Unit]:
     return units
 
 
-def _section(headings: dict[int, str]) -> str:
-    """The innermost article-level heading (levels 1-3); column labels (4+) only if nothing else."""
-    article = [headings[k] for k in sorted(headings) if k <= 3]
-    return article[-1] if article else (headings[max(headings)] if headings else "")
+def _section(headings: dict[int, str]) -> tuple[str, str]:
+    """The innermost article-level heading (levels 1-3; column labels at 4+ only if nothing
+    else), and that heading followed by the labels beneath it, for search."""
+    article = [k for k in sorted(headings) if k <= 3]
+    level = article[-1] if article else (max(headings) if headings else 0)
+    if not level:
+        return "", ""
+    return headings[level], " / ".join(headings[k] for k in sorted(headings) if k >= level)
 
 
 def _debris_run(blocks: list[_Block], i: int, open_unit: _Unit | None) -> int:
@@ -295,4 +299,5 @@ def sentence_bounds(text: str) -> list[tuple[int, int]]:
 def _passage(doc_id: str, unit: _Unit, text: str, offsets: list[int]) -> Passage:
     start, end = min(offsets), offsets[-1] + 1
     passage_id = hashlib.sha256(f"{doc_id}:{start}:{end}".encode()).hexdigest()[:16]
-    return Passage(passage_id, doc_id, unit.section, unit.kind, start, end, text, tuple(offsets))
+    title, trail = unit.section
+    return Passage(passage_id, doc_id, title, unit.kind, start, end, text, tuple(offsets), trail)

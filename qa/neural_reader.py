@@ -7,16 +7,20 @@ return mixes three pieces of evidence, each in [0, 1]:
 - `relative`: how sure the model is of this span against "no answer" in the same window;
 - `coverage`: how much of the question's idf mass the passage (and its section title) contains,
   which catches questions about things the corpus never mentions ("GDP", "CEO");
-- `p_span`: the model's absolute probability of the span.
+- `p_span`: the model's absolute probability of the span (summed over overlapping variants);
+and a prior on the span's kind (`qa.read.type_prior`: a "how long" question wants a duration).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from qa.read import coverage
-from qa.span_model import DEFAULT_MODEL_DIR, SpanModel
+from qa.read import coverage, type_prior
+from qa.span_model import DEFAULT_MODEL_DIR, SpanCandidate, SpanModel
 from qa.types import Hit, Span
+
+
+CANDIDATES_PER_PASSAGE = 5
 
 
 def model_available(model_dir: Path = DEFAULT_MODEL_DIR) -> bool:
@@ -35,15 +39,34 @@ class NeuralReader:
         # A hard line break ends a byline or sub-head; shown to the model as a full stop (same
         # length, so offsets hold) it stops "GONG Qian\nChina has..." reading as one name.
         contexts = [h.passage.text.replace("\n", ".") for h in hits]
-        candidates = self._model.predict(question, contexts, top_n=3)
+        candidates = self._model.predict(question, contexts, top_n=CANDIDATES_PER_PASSAGE)
         covered = [coverage(question, h.passage.searchable, idf, unknown_idf) for h in hits]
         spans = []
-        for c in candidates:
-            hit = hits[c.context_index]
-            start, end = _first_line(hit.passage.text, c.start, c.end)
-            spans.append(Span(hit, start, end, confidence(c.score, c.null_score, covered[c.context_index])))
+        for best, p_cluster in _clusters(candidates):
+            hit = hits[best.context_index]
+            start, end = _first_line(hit.passage.text, best.start, best.end)
+            evidence = confidence(p_cluster, best.null_score, covered[best.context_index])
+            spans.append(Span(hit, start, end, round(evidence * type_prior(question, hit.passage.text[start:end]), 4)))
         spans.sort(key=lambda s: -s.score)
         return spans
+
+
+def _clusters(candidates: list[SpanCandidate]) -> list[tuple[SpanCandidate, float]]:
+    """Group overlapping spans of the same passage ("32 seconds", "up to 32 seconds long"): each
+    (start, end) pair is a distinct outcome of the model, so the group's probability is their
+    sum. The group is represented by its most probable member."""
+    groups: list[list[SpanCandidate]] = []
+    for cand in sorted(candidates, key=lambda c: -c.score):
+        home = next((g for g in groups if _overlaps(g[0], cand)), None)
+        if home is None:
+            groups.append([cand])
+        else:
+            home.append(cand)
+    return [(g[0], min(1.0, sum(c.score for c in g))) for g in groups]
+
+
+def _overlaps(a: SpanCandidate, b: SpanCandidate) -> bool:
+    return a.context_index == b.context_index and a.start < b.end and b.start < a.end
 
 
 def _first_line(text: str, start: int, end: int) -> tuple[int, int]:

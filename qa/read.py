@@ -41,7 +41,13 @@ def coverage(question: str, text: str, idf: dict[str, float], unknown_idf: float
     return sum(w for t, w in weights.items() if t in present) / sum(weights.values())
 
 
-QUESTION_WORDS = frozenset("how many much long what which who whom whose when where why".split())
+# Question words, and the words questions use to frame what they ask for ("who *wrote* the
+# *article*"), which the answering passage rarely contains: neither counts as missing evidence.
+QUESTION_WORDS = frozenset(
+    "how many much long what which who whom whose when where why "
+    "name named called call wrote write written author article story piece column report "
+    "according say said mention mentioned describe described".split()
+)
 
 _TYPES = [  # (pattern on the question, entity labels that answer it)
     (r"\bhow (many|much)\b", {"CARDINAL", "QUANTITY", "MONEY", "PERCENT", "NUM"}),
@@ -65,6 +71,31 @@ def expected_types(question: str) -> set[str]:
         if re.search(pattern, q):
             return labels
     return {"NP"}
+
+
+_NUMERIC = {"CARDINAL", "QUANTITY", "MONEY", "PERCENT", "NUM", "DATE", "TIME"}
+_NAMED = {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP"}
+_NUMBERISH = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+    r"hundred|thousand|million|billion|dozen|half|a few|several|once|twice|year|years|month|months|week|"
+    r"weeks|day|days|hour|hours|minute|minutes|second|seconds|decade|decades|century|centuries|"
+    r"january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|spring|summer|autumn|fall|winter)\b",
+    re.IGNORECASE,
+)
+
+
+def type_prior(question: str, span: str) -> float:
+    """How plausible a span is as an answer to this *kind* of question, before reading it:
+    a "how long"/"how many"/"when" question wants a number, a date or a duration; a "who" or
+    "which organisation" question wants a name. Spans of the wrong kind are discounted, not
+    dropped, so a reader's strong evidence can still win."""
+    wanted = expected_types(question)
+    if wanted <= _NUMERIC:
+        return 1.0 if _NUMBERISH.search(span) else 0.3
+    if wanted & _NAMED and "NP" not in wanted:
+        return 1.0 if any(w[:1].isupper() for w in span.split()) else 0.5
+    return 1.0
 
 
 @dataclass(frozen=True)
@@ -91,7 +122,7 @@ class HeuristicReader:
         q_stems = {stem(t) for t in tokenize(question)}
         spans: list[Span] = []
         for hit in hits:
-            passage_cov = coverage(question, f"{hit.passage.section} {hit.passage.text}", idf, unknown_idf)
+            passage_cov = coverage(question, hit.passage.searchable, idf, unknown_idf)
             for lo, hi, sent_cov in self._best_sentences(question, hit, idf, unknown_idf):
                 for cand in self._candidates(hit.passage.text, lo, hi):
                     score = self._score(cand, hit.passage.text, q_stems, wanted, lo, hi)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from qa.indexer import embedding_text
 from qa.lexical import BM25
 from qa.store import Collection
 from qa.types import Hit
@@ -18,7 +17,7 @@ class Retriever:
 
     def __init__(self, collection: Collection) -> None:
         self.collection = collection
-        self.lexical = BM25([embedding_text(p) for p in collection.passages])
+        self.lexical = BM25([p.searchable for p in collection.passages])
 
     def search_batch(self, questions: list[str], vectors: np.ndarray, k: int) -> list[list[Hit]]:
         """Top-k passages per question; `vectors` are the questions' embeddings."""

@@ -71,9 +71,13 @@ class QAService:
         return self._refresh_model(name, current)
 
     def _refresh_model(self, name: str, current: store.Collection) -> IndexReport | None:
-        """Sources gone but the texts are stored: re-embed them if the model changed."""
-        collection, report = rebuild(self.settings.data_dir, name, current, list(current.documents.values()), self.plan)
-        self._install(name, collection)
+        """Sources gone but the texts are stored: re-embed them if the model changed. Under the
+        writer lock and from the version live then, so a concurrent write is not undone."""
+        with self._lock, store.writing(self.settings.data_dir, name):
+            current = store.load(self.settings.data_dir, name) or current
+            documents = list(current.documents.values())
+            collection, report = rebuild(self.settings.data_dir, name, current, documents, self.plan)
+            self._install(name, collection)
         return report
 
     def index(self, paths: list[Path], collection: str | None = None) -> IndexReport:
@@ -231,19 +235,16 @@ class QAService:
         return Result(question, best.text if best else None, tuple(answers), round(took, 2), timings, tuple(hits))
 
     def _distinct_answers(self, spans: list[Span], collection: store.Collection, top_k: int) -> list[Answer]:
-        """One answer per distinct text: overlapping passages must not repeat the same words."""
-        answers: list[Answer] = []
-        seen: set[str] = set()
+        """One answer per distinct text, carrying every passage that supports it. Support from
+        several passages combines as a noisy-OR: each is a separate chance that these words are
+        the answer, so agreement raises the score and a lone weak span stays weak."""
+        groups: dict[str, list[Answer]] = {}
         for span in spans:
             answer = _cite(span, collection)
-            key = " ".join(answer.text.lower().split())
-            if key in seen:
-                continue
-            seen.add(key)
-            answers.append(answer)
-            if len(answers) == top_k:
-                break
-        return answers
+            groups.setdefault(" ".join(answer.text.lower().split()), []).append(answer)
+        merged = [_merge(group) for group in groups.values()]
+        merged.sort(key=lambda a: -a.score)
+        return merged[:top_k]
 
     def _check_question(self, question: str) -> str:
         if not isinstance(question, str) or not question.strip():
@@ -270,6 +271,15 @@ def _cite(span: Span, collection: store.Collection) -> Answer:
         page=doc.page_at(start),
     )
     return Answer(text=doc.text[start:end], score=round(min(max(span.score, 0.0), 1.0), 4), source=citation)
+
+
+def _merge(group: list[Answer]) -> Answer:
+    best = max(group, key=lambda a: a.score)
+    doubt = 1.0
+    for answer in group:
+        doubt *= 1.0 - answer.score
+    sources = (best.source,) + tuple(a.source for a in group if a is not best)
+    return Answer(best.text, round(1.0 - doubt, 4), best.source, sources)
 
 
 def make_reader(kind: str, threads: int | None = None) -> Reader:

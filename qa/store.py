@@ -119,7 +119,7 @@ def _load(data_dir: Path, name: str) -> Collection | None:
         raise IndexMismatch(f"collection {name!r} was written by another format version; run `qa index` again")
     documents = {d.doc_id: d for d in map(_document_from, _read_jsonl(version_dir / "documents.jsonl"))}
     passages = [_passage_from(row) for row in _read_jsonl(version_dir / "passages.jsonl")]
-    vectors = np.load(version_dir / "vectors.npy")
+    vectors = np.load(version_dir / "vectors.npy", mmap_mode="r")  # paged in on use: the index holds its own copy
     index = load_index(manifest["backend"], version_dir / f"index.{manifest['backend']}")
     return Collection(name, manifest, documents, passages, vectors, index)
 
@@ -208,7 +208,7 @@ def _document_from(row: dict) -> Document:
 def _passage_row(p: Passage) -> dict:
     """Offsets are stored as the points where they stop running consecutively: compact, exact."""
     breaks = [[i, o] for i, o in enumerate(p.offsets) if i == 0 or o != p.offsets[i - 1] + 1]
-    row = {k: getattr(p, k) for k in ("passage_id", "doc_id", "section", "kind", "start", "end", "text")}
+    row = {k: getattr(p, k) for k in ("passage_id", "doc_id", "section", "kind", "start", "end", "text", "headings")}
     return {**row, "offset_breaks": breaks}
 
 

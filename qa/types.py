@@ -43,6 +43,13 @@ class Passage:
     end: int  # document offset just past the last character
     text: str
     offsets: tuple[int, ...] = field(repr=False, compare=False)
+    # The section and the labels under it ("Voice of the World", "Opinion"): searched, not shown.
+    headings: str = ""
+
+    @property
+    def searchable(self) -> str:
+        """What is embedded and matched: questions often name the article, not the words."""
+        return f"{self.headings}: {self.text}" if self.headings else self.text
 
     def document_span(self, start: int, end: int) -> tuple[int, int]:
         """Document offsets of `text[start:end]` (end exclusive)."""
@@ -91,11 +98,13 @@ class Citation:
 
 @dataclass(frozen=True)
 class Answer:
-    """An extracted span with a calibrated score in [0, 1]."""
+    """An extracted span with a calibrated score in [0, 1]. `source` is the strongest citation;
+    `sources` holds every passage where the same words answer the question (`source` first)."""
 
     text: str
     score: float
     source: Citation
+    sources: tuple[Citation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,6 +123,14 @@ class Result:
         return {
             "question": self.question,
             "answer": self.answer,
-            "answers": [{"text": a.text, "score": a.score, "source": asdict(a.source)} for a in self.answers],
+            "answers": [
+                {
+                    "text": a.text,
+                    "score": a.score,
+                    "source": asdict(a.source),
+                    "sources": [asdict(c) for c in a.sources or (a.source,)],
+                }
+                for a in self.answers
+            ],
             "took_ms": self.took_ms,
         }

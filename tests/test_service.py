@@ -93,3 +93,33 @@ def test_bad_top_k_and_unknown_collection(service, docs_dir):
         service.ask("ok?", collection="nothing-here")
     with pytest.raises(NotFound):
         service.document("no-such-doc")
+
+
+class WordReader:
+    """Finds one fixed word in every passage that has it, each with score 0.5."""
+
+    name = "word"
+
+    def __init__(self, word: str) -> None:
+        self.word = word
+
+    def read(self, question, hits, idf, unknown_idf):
+        found = [(h, h.passage.text.find(self.word)) for h in hits]
+        return [Span(h, i, i + len(self.word), 0.5) for h, i in found if i >= 0]
+
+
+def test_same_answer_in_several_passages_is_one_answer_with_every_citation(tmp_path, encoder):
+    docs = tmp_path / "two"
+    docs.mkdir()
+    (docs / "a.md").write_text("# A\n\nShengshu built Vidu in Beijing.\n")
+    (docs / "b.md").write_text("# B\n\nVidu was shown by Shengshu at a forum.\n")
+    service = QAService(Settings(data_dir=tmp_path / "data"), encoder=encoder, reader=WordReader("Shengshu"))
+    service.index([docs])
+    result = service.ask("Who built Vidu?", top_k=3)
+    assert len(result.answers) == 1
+    answer = result.answers[0]
+    assert answer.score == 0.75  # two independent 0.5 chances
+    assert {c.title for c in answer.sources} == {"A", "B"}
+    for c in answer.sources:
+        assert service.document(c.doc_id).text[c.start : c.end] == "Shengshu"
+    assert result.to_dict()["answers"][0]["sources"][0] == result.to_dict()["answers"][0]["source"]
