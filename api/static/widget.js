@@ -213,8 +213,7 @@
     return h("blockquote", { "class": "passage", id: id, hidden: true }, parts);
   }
 
-  function chip(answer, n, highlight) {
-    var src = answer.source || {};
+  function chip(src, n, highlight) {
     var id = "vb-src-" + uid + "-" + Math.random().toString(36).slice(2, 8);
     var title = src.title || "Document";
     var section = src.section && src.section !== src.title ? src.section : "";
@@ -233,16 +232,21 @@
     return [button, view];
   }
 
-  /** One chip per distinct passage, in answer order; each marks the first answer found in it. */
-  function sources(answers, highlight) {
+  /** The citations of an answer: every supporting passage when the server lists them. */
+  function citations(answer) {
+    return Array.isArray(answer.sources) && answer.sources.length ? answer.sources : [answer.source || {}];
+  }
+
+  /** One chip per distinct passage, in order; each marks the first cited words found in it. */
+  function sources(list, highlight) {
     var chips = h("div", { "class": "chips" });
     var views = h("div", {});
     var seen = {};
-    answers.forEach(function (a) {
-      var key = (a.source && (a.source.passage_id || a.source.context)) || Math.random();
+    list.forEach(function (src) {
+      var key = src.passage_id || src.context || Math.random();
       if (seen[key]) return;
       seen[key] = true;
-      var pair = chip(a, chips.children.length + 1, highlight);
+      var pair = chip(src, chips.children.length + 1, highlight);
       chips.appendChild(pair[0]);
       views.appendChild(pair[1]);
     });
@@ -263,8 +267,9 @@
         h("span", { "class": "dot", "aria-hidden": "true" }), c[1]
       ]));
       if (answers.length) {
-        el.appendChild(h("div", { "class": "label", text: "Source:" }));
-        sources(answers.slice(0, 1), true).forEach(function (n) { el.appendChild(n); });
+        var cited = citations(answers[0]);
+        el.appendChild(h("div", { "class": "label", text: cited.length > 1 ? "Sources:" : "Source:" }));
+        sources(cited, true).forEach(function (n) { el.appendChild(n); });
       }
       var others = answers.slice(1).map(function (a) { return "\u201c" + a.text + "\u201d"; });
       if (others.length) el.appendChild(h("div", { "class": "meta others", text: "Other candidates: " + others.join(", ") }));
@@ -272,7 +277,7 @@
       el.appendChild(h("div", { "class": "answer abstain", text: "I could not find an answer to that in the documents." }));
       if (answers.length) {
         el.appendChild(h("div", { "class": "label", text: "Related passages (not answers):" }));
-        sources(answers, false).forEach(function (n) { el.appendChild(n); });
+        sources(answers.map(function (a) { return a.source || {}; }), false).forEach(function (n) { el.appendChild(n); });
       }
     }
     return el;
