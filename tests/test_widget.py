@@ -17,11 +17,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright import sync_api  # in the [test] extra: a missing browser stack fails, never skips
 
 from tests.server import running_server
 
 pytestmark = pytest.mark.slow
-sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
 CHROMIUM = "/usr/bin/chromium"
