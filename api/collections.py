@@ -138,6 +138,7 @@ async def read_files(request: Request, max_bytes: int, max_files: int) -> list[U
     if declared.isdigit() and int(declared) > max_bytes:
         raise PayloadTooLarge(f"the upload is {declared} bytes; the limit is {max_bytes}")
     parser = MultiPartParser(request.headers, _capped(request.stream(), max_bytes), max_files=max_files + 1, max_fields=20)
+    parser.spool_max_size = max_bytes + 1  # parts stay in memory (bounded by the cap), never in /tmp
     try:
         form = await parser.parse()
     except MultiPartException as exc:
