@@ -152,8 +152,10 @@ async def read_files(request: Request, max_bytes: int, max_files: int) -> list[U
 
 
 async def _one_file(key: str, value) -> Upload:
-    if key != FIELD or not isinstance(value, UploadFile):
+    if key != FIELD:
         raise InvalidInput(f"unexpected form field {key!r}: send files in the field {FIELD!r}")
+    if not isinstance(value, UploadFile):
+        raise InvalidInput(f"the field {FIELD!r} must carry files, each with a file name")
     return Upload(value.filename or "", await value.read())
 
 

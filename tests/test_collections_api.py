@@ -95,6 +95,10 @@ def test_bad_files_get_4xx_naming_them(client, files, status, words):
 def test_malformed_requests_get_422(client):
     assert client.post("/collections/c/documents", json={"files": "x"}).status_code == 422
     assert client.post("/collections/c/documents", data={"files": "text, not a file"}, files=[("other", ("a.md", b"# a"))]).status_code == 422
+    r = client.post("/collections/c/documents", data={"files": "text, not a file"}, files=[("files", ("a.md", b"# a"))])
+    assert r.status_code == 422 and "must carry files" in r.json()["detail"]
+    r = client.post("/collections/c/documents", files=[("files", ("a.md", b"# a")), ("extra", ("b.md", b"# b"))])
+    assert r.status_code == 422 and "unexpected form field 'extra'" in r.json()["detail"]
     r = client.post("/collections/c/documents", content=b"--xx\r\nbroken", headers={"content-type": "multipart/form-data; boundary=xx"})
     assert r.status_code == 422 and "detail" in r.json()
     assert upload(client, "bad name!", [("a.md", b"# a")]).status_code in (404, 422)
