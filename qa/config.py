@@ -33,9 +33,10 @@ class Settings(BaseSettings):
     max_passage_words: int = Field(180, ge=20, description="Longer paragraphs are split at sentences.")
     encode_batch_size: int = Field(64, ge=1)
     encoder: Literal["torch", "onnx", "onnx-int8"] = Field(
-        "torch", description="Embedding runtime: sentence-transformers on torch, or ONNX Runtime (fp32, same "
-        "vectors; int8, its own model name). ONNX exports itself into <data_dir>/cache/ on first use."
+        "onnx", description="Embedding runtime: ONNX Runtime (fp32: the same vectors as torch, no torch import "
+        "after a one-off export on first use; int8: faster, its own model name), or sentence-transformers on torch."
     )
+    model_cache: Path | None = Field(None, description="Where the ONNX export is kept; default <data_dir>/cache.")
     cache_size: int = Field(
         1024, ge=0, description="Answers (per collection version) and question vectors kept per process (LRU); 0 disables."
     )

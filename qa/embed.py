@@ -73,14 +73,14 @@ class SentenceTransformerEncoder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-def make_encoder(runtime: str, name: str, data_dir: Path, batch_size: int = 64, threads: int = 2) -> Encoder:
+def make_encoder(runtime: str, name: str, cache_dir: Path, batch_size: int = 64, threads: int = 2) -> Encoder:
     """The configured encoder. `torch` is sentence-transformers; `onnx` gives the same vectors
-    without importing torch once its export sits in `<data_dir>/cache/`; `onnx-int8` is faster
-    and records a different model name, so its vectors never mix with fp32 ones."""
+    without importing torch once its export sits in `cache_dir` (by default `<data_dir>/cache`);
+    `onnx-int8` is faster and records a different model name, so its vectors never mix with fp32."""
     if runtime == "torch":
         return SentenceTransformerEncoder(name, batch_size, threads)
     if runtime in ("onnx", "onnx-int8"):
         from qa.embed_onnx import OnnxEncoder
 
-        return OnnxEncoder(name, Path(data_dir) / "cache", batch_size, threads, quantized=runtime == "onnx-int8")
+        return OnnxEncoder(name, Path(cache_dir), batch_size, threads, quantized=runtime == "onnx-int8")
     raise InvalidInput(f"unknown encoder runtime {runtime!r}; choose torch, onnx or onnx-int8")

@@ -37,7 +37,8 @@ class QAService:
     def __init__(self, settings: Settings, encoder: Encoder | None = None, reader: Reader | None = None) -> None:
         self.settings = settings
         self.encoder = encoder or make_encoder(
-            settings.encoder, settings.embed_model, settings.data_dir, settings.encode_batch_size, settings.threads
+            settings.encoder, settings.embed_model, settings.model_cache or settings.data_dir / "cache",
+            settings.encode_batch_size, settings.threads,
         )
         self.reader = reader or make_reader(settings.reader, settings.threads)
         self._questions = QuestionVectors(self.encoder, settings.cache_size)

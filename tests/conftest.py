@@ -56,3 +56,17 @@ def docs_dir(tmp_path: Path) -> Path:
     for f in (DATA / "docs").iterdir():
         (target / f.name).write_bytes(f.read_bytes())
     return target
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_model_cache(tmp_path_factory):
+    """The ONNX encoder exports itself once per cache folder (~10 s); tests that start servers on
+    fresh data dirs share one folder instead of exporting again each time."""
+    import os
+
+    if "QA_MODEL_CACHE" in os.environ:
+        yield
+        return
+    os.environ["QA_MODEL_CACHE"] = str(tmp_path_factory.mktemp("model-cache"))
+    yield
+    os.environ.pop("QA_MODEL_CACHE", None)

@@ -27,8 +27,8 @@ def test_int8_vectors_carry_their_own_model_name():
 @pytest.mark.slow
 def test_onnx_fp32_matches_torch(tmp_path):
     """Exports into the data dir's cache on first use; vectors interchangeable with torch's."""
-    onnx = make_encoder("onnx", "all-MiniLM-L6-v2", tmp_path)
-    torch = make_encoder("torch", "all-MiniLM-L6-v2", tmp_path)
+    onnx = make_encoder("onnx", "all-MiniLM-L6-v2", tmp_path / "cache")
+    torch = make_encoder("torch", "all-MiniLM-L6-v2", tmp_path / "cache")
     a, b = onnx.encode(TEXTS), torch.encode(TEXTS)
     assert onnx.name == torch.name and a.shape == b.shape == (len(TEXTS), 384)
     assert (a * b).sum(axis=1).min() > 0.999
