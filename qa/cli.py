@@ -103,7 +103,8 @@ def _result_text(result) -> str:
     for i, a in enumerate(result.answers, 1):
         s = a.source
         label = "" if result.answer else " (weak candidate)"
-        lines.append(f"  [{i}] {a.text!r} score {a.score:.2f}{label} — {s.title} / {s.section} [chars {s.start}-{s.end}]")
+        page = f", page {s.page}" if getattr(s, "page", None) else ""
+        lines.append(f"  [{i}] {a.text!r} score {a.score:.2f}{label} — {s.title} / {s.section} [chars {s.start}-{s.end}{page}]")
     return "\n".join(lines)
 
 
