@@ -195,16 +195,27 @@ def at_threshold(preds: list[Prediction], thresholds) -> list[dict]:
 
 def threshold_sweep(preds: list[Prediction], steps: int = 100) -> dict:
     """The curve on a fixed grid, and the threshold with the best overall F1 found exactly over
-    every observed score (ties go to the lower threshold, which answers more)."""
+    every observed score. When a range of thresholds ties, the middle of it: an edge would flip
+    answers with the slightest change in scores."""
     if not preds:
         return {"curve": [], "best": None}
     scores, ans_f1, _, abstain, _ = _outcomes(preds)
     candidates = np.unique(np.concatenate([scores[scores >= 0], [0.0, 1.0 + 1e-9]]))
     overall = _overall_sorted(scores, ans_f1, abstain, candidates)
-    best_t = float(candidates[int(np.flatnonzero(overall >= overall.max() - 1e-12)[0])])
+    best_t = _plateau_middle(candidates, overall)
     best = at_threshold(preds, [best_t])[0]
     best["threshold"] = round(min(best_t, 1.0), 4)
     return {"curve": at_threshold(preds, np.linspace(0.0, 1.0, steps + 1)), "best": best}
+
+
+def _plateau_middle(candidates: np.ndarray, overall: np.ndarray) -> float:
+    """Midpoint of the first run of consecutive candidate thresholds that reach the best F1;
+    any threshold in it answers the same questions as one of the run's own candidates."""
+    best = np.flatnonzero(overall >= overall.max() - 1e-12)
+    end = best[0]
+    while end + 1 < len(overall) and overall[end + 1] >= overall.max() - 1e-12:
+        end += 1
+    return float((candidates[best[0]] + candidates[end]) / 2)
 
 
 def _overall_sorted(scores, ans_f1, abstain, candidates) -> np.ndarray:

@@ -34,3 +34,16 @@ def test_eval_squad_cut_from_file_writes_a_sane_report(tmp_path):
     again = qa_eval(cut, "--corpus-from-file", "--limit", "4", "--report", report, data_dir=data)
     assert again.returncode == 0, again.stderr
     assert json.loads((report / "metrics.json").read_text())["meta"]["corpus"].endswith("embedded 0")
+
+
+def test_eval_over_http_checks_citations_against_the_server(tmp_path):
+    from tests.server import running_server
+
+    data, report = tmp_path / "data", tmp_path / "report"
+    with running_server(data) as url:
+        run = qa_eval(DATA / "seed-dev.jsonl", "--url", url, "--limit", "6", "--report", report, data_dir=tmp_path / "other")
+    assert run.returncode == 0, run.stdout + run.stderr
+    metrics = json.loads((report / "metrics.json").read_text())
+    assert metrics["meta"]["url"] == url and metrics["questions"] == 6
+    assert metrics["citations"]["checked"] == 0 or metrics["citations"]["exact"] == 1.0
+    assert metrics["latency"]["p50_ms"] > 0
