@@ -42,6 +42,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--reader", default="auto", help="auto, neural, heuristic, or a folder with model.onnx")
     p.add_argument("--no-http", action="store_true", help="skip the real-server measurement")
+    p.add_argument("--retrieve-k", type=int, default=8, help="passages read per question (QA_RETRIEVE_K)")
     return p.parse_args()
 
 
@@ -100,7 +101,7 @@ def floor_ms(service: QAService, collection: str, question: str) -> float:
 
 
 def make_service(args, data_dir: Path) -> QAService:
-    settings = Settings(data_dir=data_dir, encoder=args.encoder, cache_size=0)
+    settings = Settings(data_dir=data_dir, encoder=args.encoder, cache_size=0, retrieve_k=args.retrieve_k)
     reader = None
     if args.reader not in ("auto", "neural", "heuristic"):
         from qa.neural_reader import NeuralReader
@@ -158,7 +159,7 @@ def main() -> None:
     data_dir = OUT / f"data-{args.encoder}"
     service = make_service(args, data_dir)
     sets = corpora(service, args.questions)
-    env = {"QA_ENCODER": args.encoder, "QA_CACHE_SIZE": "0"}
+    env = {"QA_ENCODER": args.encoder, "QA_CACHE_SIZE": "0", "QA_RETRIEVE_K": str(args.retrieve_k)}
     results = {}
     serve = not args.no_http and args.reader in ("auto", "neural")  # a server reads qa/models/reader only
     with running_server(data_dir, env=env) if serve else nullcontext() as url:
@@ -172,8 +173,9 @@ def main() -> None:
             if r[part].get("n"):
                 rows.append((name, part, r[part]["p50"], r[part]["p95"], r[part]["p99"]))
         rows.append((name, "e2e/floor (p50)", r["ratio_e2e_to_floor"], "", ""))
-    body = {"encoder": args.encoder, "reader": service.reader.name, "results": results}
-    report(f"latency-{args.encoder}", body, rows, ("corpus", "stage (ms)", "p50", "p95", "p99"))
+    body = {"encoder": args.encoder, "reader": service.reader.name, "retrieve_k": args.retrieve_k, "results": results}
+    suffix = "" if args.retrieve_k == 8 else f"-k{args.retrieve_k}"
+    report(f"latency-{args.encoder}{suffix}", body, rows, ("corpus", "stage (ms)", "p50", "p95", "p99"))
 
 
 if __name__ == "__main__":

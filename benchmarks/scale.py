@@ -149,7 +149,7 @@ def main() -> None:
             print(rows[-1], flush=True)
         del vectors
         gc.collect()
-    name = "scale-uniform" if args.uniform else "scale"
+    name = "scale-" + "-".join(f"{n // 1000}k" for n in args.sizes) + ("-uniform" if args.uniform else "")
     report(name, {"results": results, "depth": DEPTH, "queries": args.queries}, rows,
            ("passages", "backend", "type", "build s", "index MiB", "RAM/raw", "file/raw", "p50 ms", "p95 ms", "recall@10"))
 

@@ -33,10 +33,26 @@ class BM25:
         df = Counter(term for doc in self._docs for term in doc)
         n = len(self._docs)
         self.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
-        self._postings: dict[str, list[tuple[int, int]]] = {}
+        self._postings = self._weighted_postings()
+
+    def _weighted_postings(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """term -> (text ids, tf part of BM25 per text), precomputed once: a question then costs
+        one numpy gather per term instead of a Python loop over every text holding it."""
+        vocab: dict[str, int] = {}
+        term_ids, text_ids, tfs = [], [], []
         for i, doc in enumerate(self._docs):
             for term, tf in doc.items():
-                self._postings.setdefault(term, []).append((i, tf))
+                term_ids.append(vocab.setdefault(term, len(vocab)))
+                text_ids.append(i)
+                tfs.append(tf)
+        order = np.argsort(np.asarray(term_ids, dtype=np.int64), kind="stable")
+        ids = np.asarray(text_ids, dtype=np.int64)[order]
+        tf = np.asarray(tfs, dtype=np.float32)[order]
+        norm = self.k1 * (1 - self.b + self.b * self._lengths / max(self._avg, 1e-9))
+        weights = tf * (self.k1 + 1) / (tf + norm[ids])
+        bounds = np.cumsum(np.bincount(np.asarray(term_ids, dtype=np.int64), minlength=len(vocab)))
+        starts = np.concatenate([[0], bounds[:-1]])
+        return {t: (ids[starts[j] : bounds[j]], weights[starts[j] : bounds[j]]) for t, j in vocab.items()}
 
     def scores(self, query: str) -> np.ndarray:
         """A score per text (0 where no query term occurs)."""
@@ -45,9 +61,8 @@ class BM25:
             idf = self.idf.get(term)
             if idf is None:
                 continue
-            for i, tf in self._postings[term]:
-                norm = self.k1 * (1 - self.b + self.b * self._lengths[i] / max(self._avg, 1e-9))
-                out[i] += idf * tf * (self.k1 + 1) / (tf + norm)
+            ids, weights = self._postings[term]
+            out[ids] += np.float32(idf) * weights  # ids are unique within one term's list
         return out
 
     def max_idf(self) -> float:
