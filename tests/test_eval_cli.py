@@ -20,13 +20,13 @@ def qa_eval(*args, data_dir):
 def test_eval_squad_cut_from_file_writes_a_sane_report(tmp_path):
     data, report = tmp_path / "data", tmp_path / "report"
     cut = DATA / "eval" / "squad-v1.1-dev-cut.json"
-    run = qa_eval(cut, "--corpus-from-file", "--limit", "24", "--report", report, "--min-recall-at", "20=0.8", data_dir=data)
+    run = qa_eval(cut, "--corpus-from-file", "--limit", "16", "--report", report, "--min-recall-at", "20=0.8", data_dir=data)
     assert run.returncode == 0, run.stdout + run.stderr
     for name in ("metrics.json", "predictions.jsonl", "report.md", "accuracy_coverage.png", "reliability.png",
                  "recall_at_k.png", "latency.png"):
         assert (report / name).stat().st_size > 0, name
     metrics = json.loads((report / "metrics.json").read_text())
-    assert metrics["questions"] == 24
+    assert metrics["questions"] == 16
     assert metrics["citations"]["exact"] == 1.0  # every citation reproduces its answer
     assert metrics["retrieval"]["recall@1"] <= metrics["retrieval"]["recall@5"] <= metrics["retrieval"]["recall@20"]
     assert metrics["retrieval"]["recall@5"] >= 0.6  # six paragraphs, two articles: retrieval is easy
