@@ -217,7 +217,8 @@ def _evaluate(settings: Settings, evalset, url: str | None, from_file: bool, tun
         batch, meta["collection"], corpus = eval_run.prepare(
             service, evalset, settings.collection, from_file, settings.top_k, settings.seeds_dir)
         meta |= {"reader": service.reader.name, "model": service.encoder.name, "retrieve_k": settings.retrieve_k,
-                 "abstain_threshold": service.abstain_threshold(meta["collection"]), "batch_size": batch_size}
+                 "abstain_threshold": service.abstain_threshold(meta["collection"]), "batch_size": batch_size,
+                 "latency": "service time per question after one warm-up; embedding shared across each batch"}
         if corpus is not None:
             meta["corpus"] = f"{corpus.report.documents} documents, {corpus.report.passages} passages, embedded {corpus.report.embedded}"
     with tqdm(total=len(evalset.questions), unit="q", desc="qa eval", file=sys.stderr) as bar:

@@ -195,12 +195,22 @@ def prepare(service, evalset: EvalSet, collection: str, from_file: bool, top_k: 
     its own corpus (its judgements name its own document ids)."""
     if from_file or evalset.retrieval_only:
         corpus = build_corpus(service, evalset)
+        _warm_up(service, corpus.collection, evalset)
         if evalset.retrieval_only:
             return retrieval_only(service, corpus.collection, corpus), corpus.collection, corpus
         return in_process(service, corpus.collection, top_k, corpus), corpus.collection, corpus
     if collection == "default":
         service.ensure_seeded(seeds_dir)
+    _warm_up(service, collection, evalset)
     return in_process(service, collection, top_k, None), collection, None
+
+
+def _warm_up(service, collection: str, evalset: EvalSet) -> None:
+    """Load the models before the clock starts (they load lazily, on the first question), so
+    latency figures describe answering, not a cold start. The warm-up answer is discarded."""
+    service.warm_up()
+    if not evalset.retrieval_only and evalset.questions:
+        service.ask_batch([evalset.questions[0].question], 1, collection)
 
 
 def tune(data_dir, collection: str, summary: dict, source: str) -> float:
