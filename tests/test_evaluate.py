@@ -244,9 +244,11 @@ def test_gates_set_the_exit_code(qa_eval):
 
 def test_report_files_and_url_refusals(qa_eval, tmp_path):
     out = tmp_path / "report"
-    result = qa_eval(CUTS / "squad-v2.0-dev-cut.json", "--corpus-from-file", "--report", out, "--sweep")
+    result = qa_eval(CUTS / "squad-v2.0-dev-cut.json", "--corpus-from-file", "--report", out, "--sweep", "--tune")
     assert result.exit_code == 0, result.output
     assert "NoAns accuracy" in result.output and "threshold  answered%" in result.output
+    tuned = store.read_settings(tmp_path / "data", "default")
+    assert "Tuned: abstain_threshold" in result.output and 0.0 <= tuned["abstain_threshold"] <= 1.0
     for name in ("metrics.json", "predictions.jsonl", "report.md", "accuracy_coverage.png", "reliability.png",
                  "recall_at_k.png", "latency.png"):
         assert (out / name).stat().st_size > 0, name
