@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from qa.config import Settings
+from qa.types import Span
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -70,3 +71,18 @@ def shared_model_cache(tmp_path_factory):
     os.environ["QA_MODEL_CACHE"] = str(tmp_path_factory.mktemp("model-cache"))
     yield
     os.environ.pop("QA_MODEL_CACHE", None)
+
+
+class FirstWordsReader:
+    """Answers with each passage's first three words, surer for higher-ranked passages: enough
+    to test the plumbing around a reader without loading one."""
+
+    name = "first-words"
+
+    def read(self, question, hits, idf, unknown_idf):
+        spans = []
+        for hit in hits:
+            words = hit.passage.text.split()[:3]
+            end = hit.passage.text.index(words[-1]) + len(words[-1])
+            spans.append(Span(hit, 0, end, 0.9 - 0.1 * hit.rank))
+        return spans

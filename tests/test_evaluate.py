@@ -16,29 +16,14 @@ from qa.evaluate import (
     recall_at_k, reciprocal_rank, reliability, retrieval_metrics, summarize, threshold_sweep,
 )
 from qa.service import QAService
-from qa.types import Span
-from tests.conftest import DATA, HashEncoder
+from tests.conftest import DATA, FirstWordsReader, HashEncoder
 
 CUTS = DATA / "eval"
 
 
-class FirstSentenceReader:
-    """Answers with a passage's first three words, more sure for higher-ranked passages."""
-
-    name = "first-words"
-
-    def read(self, question, hits, idf, unknown_idf):
-        spans = []
-        for hit in hits:
-            words = hit.passage.text.split()[:3]
-            end = hit.passage.text.index(words[-1]) + len(words[-1])
-            spans.append(Span(hit, 0, end, 0.9 - 0.1 * hit.rank))
-        return spans
-
-
 @pytest.fixture
 def service(tmp_path):
-    return QAService(Settings(data_dir=tmp_path / "data", reader="heuristic"), encoder=HashEncoder(), reader=FirstSentenceReader())
+    return QAService(Settings(data_dir=tmp_path / "data", reader="heuristic"), encoder=HashEncoder(), reader=FirstWordsReader())
 
 
 # --- SQuAD's metrics ----------------------------------------------------------------------------
@@ -212,8 +197,8 @@ def test_tune_writes_the_threshold_the_service_uses(tmp_path):
     summary = {"questions": 4, "answers": answer_metrics(FOUR), "threshold": threshold_sweep(FOUR)}
     assert eval_run.tune(data, "default", summary, "four.jsonl") == 0.9
     assert store.read_settings(data, "default")["tuned"]["file"] == "four.jsonl"
-    assert QAService(Settings(data_dir=data), encoder=HashEncoder(), reader=FirstSentenceReader()).abstain_threshold() == 0.9
-    explicit = QAService(Settings(data_dir=data, abstain_threshold=0.3), encoder=HashEncoder(), reader=FirstSentenceReader())
+    assert QAService(Settings(data_dir=data), encoder=HashEncoder(), reader=FirstWordsReader()).abstain_threshold() == 0.9
+    explicit = QAService(Settings(data_dir=data, abstain_threshold=0.3), encoder=HashEncoder(), reader=FirstWordsReader())
     assert explicit.abstain_threshold() == 0.3
     answerable_only = {"questions": 1, "answers": answer_metrics(FOUR[:2]), "threshold": threshold_sweep(FOUR[:2])}
     with pytest.raises(InvalidInput, match="abstain"):
@@ -227,7 +212,7 @@ def test_tune_writes_the_threshold_the_service_uses(tmp_path):
 def qa_eval(tmp_path, monkeypatch):
     """`qa eval` with the hashing encoder and the fake reader behind it."""
     monkeypatch.setenv("QA_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setattr(cli, "_service", lambda s: QAService(s, encoder=HashEncoder(), reader=FirstSentenceReader()))
+    monkeypatch.setattr(cli, "_service", lambda s: QAService(s, encoder=HashEncoder(), reader=FirstWordsReader()))
     return lambda *args: CliRunner().invoke(cli.main, ["eval", *map(str, args)])
 
 

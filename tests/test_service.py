@@ -6,21 +6,7 @@ from qa.config import Settings
 from qa.errors import InvalidInput, NotFound
 from qa.service import QAService
 from qa.types import Span
-from tests.conftest import HashEncoder
-
-
-class FirstWordsReader:
-    """Answers with the first three words of each passage: enough to test the plumbing."""
-
-    name = "first-words"
-
-    def read(self, question, hits, idf, unknown_idf):
-        spans = []
-        for hit in hits:
-            words = hit.passage.text.split()[:3]
-            end = hit.passage.text.index(words[-1]) + len(words[-1])
-            spans.append(Span(hit, 0, end, 0.9 - 0.1 * hit.rank))
-        return spans
+from tests.conftest import FirstWordsReader, HashEncoder
 
 
 @pytest.fixture
