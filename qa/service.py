@@ -66,9 +66,13 @@ class QAService:
             if not seeds_dir.exists():
                 raise NotReady(f"the data directory is empty and there is no seed corpus at {seeds_dir}")
             return self.index([seeds_dir], name)
-        sources = sorted({Path(p).parent for p in current.manifest["files"] if Path(p).exists()})
-        if sources:
-            return self.index(sources, name)
+        files = [Path(p) for p in current.manifest["files"]]
+        seeds = seeds_dir.resolve()
+        if seeds.exists() and all(seeds in f.parents for f in files):
+            return self.index([seeds], name)  # the seed folder: new seed files count too
+        present = [f for f in files if f.exists()]  # never widen to a file's whole folder
+        if present:
+            return self.index(present, name)
         return self._refresh_model(name, current)
 
     def _refresh_model(self, name: str, current: store.Collection) -> IndexReport | None:

@@ -109,3 +109,13 @@ def test_same_answer_in_several_passages_is_one_answer_with_every_citation(tmp_p
     for c in answer.sources:
         assert service.document(c.doc_id).text[c.start : c.end] == "Shengshu"
     assert result.to_dict()["answers"][0]["sources"][0] == result.to_dict()["answers"][0]["source"]
+
+
+def test_start_up_refresh_never_widens_to_a_files_folder(tmp_path, docs_dir, encoder):
+    settings = Settings(data_dir=tmp_path / "data", collection="mine")
+    service = QAService(settings, encoder=encoder, reader=FirstWordsReader())
+    service.index([docs_dir / "vidu.md"], "mine")
+    (docs_dir / "vidu.md").write_text("# Vidu\n\nVidu now makes videos of 64 seconds.\n")
+    report = service.ensure_seeded(tmp_path / "no-seeds-here")
+    assert report.added == 1 and report.removed == 1
+    assert [d["title"] for d in service.documents("mine")] == ["Vidu"]  # hydro.txt beside it stays out
