@@ -1,7 +1,6 @@
 """Incremental, idempotent, crash-safe indexing (with the fake encoder)."""
 
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -2,7 +2,6 @@
 readers that keep answering while documents change."""
 
 import threading
-from pathlib import Path
 
 import pytest
 
