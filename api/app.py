@@ -7,9 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import errors, routes, widget
-from api import auth, collections
-from api import openai_compat
+from api import auth, collections, errors, openai_compat, routes, widget
 from qa.config import Settings, get_settings
 from qa.service import QAService
 
