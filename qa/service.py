@@ -40,11 +40,17 @@ class QAService:
             settings.encoder, settings.embed_model, settings.model_cache or settings.data_dir / "cache",
             settings.encode_batch_size, settings.threads,
         )
-        self.reader = reader or make_reader(settings.reader, settings.threads)
+        self._reader = reader  # built on first use: `qa index` never needs one
         self._questions = QuestionVectors(self.encoder, settings.cache_size)
         self._answers = LRU(settings.cache_size)  # keyed by collection version: a re-index misses
         self._loaded: dict[str, _Loaded] = {}
         self._lock = threading.Lock()  # one writer at a time; readers never wait on it
+
+    @property
+    def reader(self) -> Reader:
+        if self._reader is None:
+            self._reader = make_reader(self.settings.reader, self.settings.threads)
+        return self._reader
 
     @property
     def plan(self) -> IndexPlan:
@@ -54,6 +60,7 @@ class QAService:
         """Load the models now, so the first question does not pay for it."""
         getattr(self.encoder, "warm_up", lambda: None)()
         self.encoder.encode(["warm up"])
+        _ = self.reader
 
     # --- collections ---------------------------------------------------------------------------
 
