@@ -247,7 +247,7 @@ def render(text: str, pieces: list[tuple[int, int]]) -> tuple[str, list[int]]:
     joined, origin = [], []
     for start, end in pieces:
         if joined:
-            joiner = "\n\n" if _is_label(joined[-1]) and not text[start].islower() else "\n"
+            joiner = "\n\n" if is_label(joined[-1]) and not text[start].islower() else "\n"
             joined.append(joiner)
             origin.extend([origin[-1] + 1] * len(joiner))
         joined.append(text[start:end])
@@ -269,7 +269,7 @@ def render(text: str, pieces: list[tuple[int, int]]) -> tuple[str, list[int]]:
     return stripped, offsets[lead : lead + len(stripped)]
 
 
-def _is_label(piece: str) -> bool:
+def is_label(piece: str) -> bool:
     """A few words with no closing punctuation: a byline ("By LIN Yuchen") or a sub-head."""
     return len(piece.split()) < TINY_PASSAGE_WORDS and not piece.rstrip().endswith(_TERMINAL)
 

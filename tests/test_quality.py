@@ -1,6 +1,6 @@
-"""Answer quality on the seed page with the real models and the shipped reader: the figures the
-foundation promises (seed-dev F1 >= 0.80 on answerable questions, every citation exact, every
-unanswerable question abstained). Questions come from tests/data/seed-dev.jsonl."""
+"""Answer quality on the seed page with the real models and the shipped reader: seed-dev F1 >=
+0.88 on answerable questions (91.8 measured, 92.8 over all 25), every citation exact, every
+unanswerable question abstained. Questions come from tests/data/seed-dev.jsonl."""
 
 import json
 
@@ -31,7 +31,7 @@ def test_the_trained_reader_is_in_use(results):
 def test_answerable_f1(results):
     _, pairs = results
     scores = [f1_score(r.answer, q["answers"]) for q, r in pairs if q["answers"]]
-    assert sum(scores) / len(scores) >= 0.80
+    assert sum(scores) / len(scores) >= 0.88
 
 
 def test_unanswerable_questions_are_abstained(results):

@@ -1,0 +1,54 @@
+"""The trained reader as the service calls it (qa/neural_reader.py): what it is shown of each
+passage, and that every span it returns is exact passage text."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.neural_reader import NeuralReader, _shown
+from qa.types import Hit, Passage
+
+ARTICLE = (
+    "By Jane Okafor\n"
+    "The city council approved the new river bridge on Monday after two years of debate. "
+    "Mayor Tom Reyes said construction would start in spring and cost 40 million dollars."
+)
+
+
+def _hit(text: str, headings: str = "", rank: int = 0) -> Hit:
+    passage = Passage("p1", "d1", headings, "text", 0, len(text), text, tuple(range(len(text))), headings)
+    return Hit(passage, 1.0, rank, 0.5, 1.0)
+
+
+def test_plain_passage_is_shown_as_it_is() -> None:
+    text = "The Nile flows north through Egypt."
+    assert _shown(_hit(text, "Rivers").passage) == (text, None)
+
+
+def test_byline_passage_is_shown_under_its_heading_and_maps_back() -> None:
+    shown, origin = _shown(_hit(ARTICLE, "City Approves River Bridge / News").passage)
+    assert shown.startswith("City Approves River Bridge. News. By Jane Okafor. The city council")
+    assert len(origin) == len(shown)
+    # Every character taken from the passage points at itself; the heading points nowhere.
+    assert all(ARTICLE[i] == ch for ch, i in zip(shown, origin) if i >= 0 and ARTICLE[i] != "\n")
+    assert origin[: len("City Approves River Bridge. News. ")] == [-1] * len("City Approves River Bridge. News. ")
+
+
+@pytest.fixture(scope="module")
+def reader() -> NeuralReader:
+    return NeuralReader(threads=2)
+
+
+@pytest.mark.slow
+def test_byline_answers_who_wrote_the_article(reader: NeuralReader) -> None:
+    hit = _hit(ARTICLE, "City Approves River Bridge")
+    spans = reader.read("Who wrote the article about the river bridge?", [hit], {}, 1.0)
+    assert spans[0].hit.passage.text[spans[0].start : spans[0].end] == "Jane Okafor"
+
+
+@pytest.mark.slow
+def test_spans_never_come_from_the_shown_heading(reader: NeuralReader) -> None:
+    hit = _hit(ARTICLE, "Bridge Built by Acme Corporation")
+    for span in reader.read("Which company built the bridge?", [hit], {}, 1.0):
+        assert 0 <= span.start < span.end <= len(ARTICLE)
+        assert "Acme" not in ARTICLE[span.start : span.end]
