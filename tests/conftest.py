@@ -4,6 +4,7 @@ tests; tests marked `slow` use the real models and real servers."""
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from pathlib import Path
 
@@ -63,8 +64,6 @@ def docs_dir(tmp_path: Path) -> Path:
 def shared_model_cache(tmp_path_factory):
     """The ONNX encoder exports itself once per cache folder (~10 s); tests that start servers on
     fresh data dirs share one folder instead of exporting again each time."""
-    import os
-
     if "QA_MODEL_CACHE" in os.environ:
         yield
         return
@@ -86,3 +85,33 @@ class FirstWordsReader:
             end = hit.passage.text.index(words[-1]) + len(words[-1])
             spans.append(Span(hit, 0, end, 0.9 - 0.1 * hit.rank))
         return spans
+
+
+# --- Milvus: tests marked `milvus` talk to a real server (`.ci/run` starts one) ---------------
+
+MILVUS_URI = os.environ.get("QA_MILVUS_URI", "http://127.0.0.1:19530")
+
+
+def _milvus_reachable(uri: str) -> bool:
+    import socket
+    from urllib.parse import urlparse
+
+    parsed = urlparse(uri)
+    try:
+        socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 19530), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def milvus_uri() -> str:
+    """The server's URI, or a skip that says how to get one. With VERBATIM_REQUIRE_MILVUS=1 (set
+    by `.ci/run`) a missing server fails instead, so CI cannot pass by skipping everything."""
+    if _milvus_reachable(MILVUS_URI):
+        return MILVUS_URI
+    message = (f"no Milvus server at {MILVUS_URI}: `bash .ci/run` starts one (pip install -e '.[milvus]'), "
+               "or point QA_MILVUS_URI at yours")
+    if os.environ.get("VERBATIM_REQUIRE_MILVUS") == "1":
+        pytest.fail(message)
+    pytest.skip(message)

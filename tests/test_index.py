@@ -1,4 +1,4 @@
-"""One contract, every backend in the registry."""
+"""One contract, every backend in the registry (the Milvus one against a real server)."""
 
 from pathlib import Path
 
@@ -8,6 +8,7 @@ import pytest
 from index import BACKENDS, DimensionMismatch, VectorIndex, load_index, make_index
 
 DIM = 8
+REMOTE = {"milvus"}  # backends that need a server; marked so `pytest -m milvus` selects them
 
 
 def unit(rows: int, seed: int = 0) -> np.ndarray:
@@ -15,17 +16,33 @@ def unit(rows: int, seed: int = 0) -> np.ndarray:
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
-@pytest.fixture(params=sorted(BACKENDS))
+@pytest.fixture(params=[pytest.param(b, marks=pytest.mark.milvus) if b in REMOTE else b for b in sorted(BACKENDS)])
 def backend(request) -> str:
     return request.param
 
 
-def test_is_a_vector_index(backend):
-    assert isinstance(make_index(backend, DIM), VectorIndex)
+@pytest.fixture
+def new_index(backend, request):
+    """`make_index` for the backend under test; a Milvus index gets the test server's URI and
+    its collection is dropped afterwards."""
+    options = {"uri": request.getfixturevalue("milvus_uri")} if backend in REMOTE else {}
+    made = []
+
+    def make(dim: int = DIM):
+        made.append(make_index(backend, dim, **options))
+        return made[-1]
+
+    yield make
+    for index in made:
+        getattr(index, "drop", lambda: None)()
 
 
-def test_search_finds_itself_first(backend):
-    idx = make_index(backend, DIM)
+def test_is_a_vector_index(new_index):
+    assert isinstance(new_index(), VectorIndex)
+
+
+def test_search_finds_itself_first(new_index):
+    idx = new_index()
     vectors = unit(20)
     idx.add(np.arange(100, 120), vectors)
     scores, ids = idx.search(vectors[[3, 7]], 5)
@@ -34,16 +51,16 @@ def test_search_finds_itself_first(backend):
     assert (np.diff(scores, axis=1) <= 1e-6).all()
 
 
-def test_matches_exact_search(backend):
-    idx, ref = make_index(backend, DIM), make_index("flat", DIM)
+def test_matches_exact_search(new_index):
+    idx, ref = new_index(), make_index("flat", DIM)
     vectors, queries = unit(50), unit(5, seed=1)
     for i in (idx, ref):
         i.add(np.arange(50), vectors)
     assert (idx.search(queries, 10)[1] == ref.search(queries, 10)[1]).all()
 
 
-def test_remove_and_readd(backend):
-    idx = make_index(backend, DIM)
+def test_remove_and_readd(new_index):
+    idx = new_index()
     vectors = unit(10)
     idx.add(np.arange(10), vectors)
     assert idx.remove(np.array([2, 3, 99])) == 2
@@ -55,8 +72,8 @@ def test_remove_and_readd(backend):
     assert idx.search(vectors[[2]], 1)[1][0, 0] == 2
 
 
-def test_empty_and_short_results(backend):
-    idx = make_index(backend, DIM)
+def test_empty_and_short_results(new_index):
+    idx = new_index()
     scores, ids = idx.search(unit(1), 3)
     assert ids.tolist() == [[-1, -1, -1]] and np.isneginf(scores).all()
     idx.add(np.array([5]), unit(1))
@@ -64,8 +81,8 @@ def test_empty_and_short_results(backend):
     assert ids[0].tolist() == [5, -1, -1]
 
 
-def test_persistence(backend, tmp_path: Path):
-    idx = make_index(backend, DIM)
+def test_persistence(backend, new_index, tmp_path: Path):
+    idx = new_index()
     vectors = unit(10)
     idx.add(np.arange(10), vectors)
     idx.save(tmp_path / "index.bin")
@@ -74,8 +91,8 @@ def test_persistence(backend, tmp_path: Path):
     assert (again.search(vectors, 3)[1] == idx.search(vectors, 3)[1]).all()
 
 
-def test_dimension_mismatch(backend):
-    idx = make_index(backend, DIM)
+def test_dimension_mismatch(new_index):
+    idx = new_index()
     with pytest.raises(DimensionMismatch):
         idx.add(np.arange(2), np.ones((2, DIM + 1), np.float32))
     with pytest.raises(DimensionMismatch):
