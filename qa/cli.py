@@ -230,6 +230,7 @@ def _finish_eval(settings: Settings, evalset, preds, seconds: float, meta: dict,
     """Print the summary, write the report, tune, and exit 1 naming each figure below its gate."""
     from qa import eval_report, eval_run
     from qa.evaluate import failed_gates, summarize
+    from qa.service import open_store
 
     summary = summarize(preds, seconds, evalset.retrieval_only)
     click.echo(f"{evalset.path} ({evalset.kind}) on collection {meta['collection']!r}:")
@@ -240,7 +241,7 @@ def _finish_eval(settings: Settings, evalset, preds, seconds: float, meta: dict,
         eval_report.write_report(report_dir, summary, preds, meta)
         click.echo(f"Report written to {report_dir}/report.md")
     if tune:
-        value = eval_run.tune(settings.data_dir, settings.collection, summary, evalset.path)
+        value = eval_run.tune(open_store(settings), settings.collection, summary, evalset.path)
         click.echo(f"Tuned: abstain_threshold {value:.4f} stored for collection {settings.collection!r}")
     failures = failed_gates(summary, gates)
     for failure in failures:

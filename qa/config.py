@@ -22,7 +22,12 @@ class Settings(BaseSettings):
     seeds_dir: Path = Field(PROJECT_ROOT / "seeds", description="Corpus indexed when the data dir is empty.")
     collection: str = Field("default", description="Collection used when a request names none.")
     embed_model: str = Field("all-MiniLM-L6-v2", description="Packaged sentence-transformers model.")
-    index_backend: str = Field("faiss", description="Vector backend: faiss or flat.")
+    index_backend: str = Field(
+        "faiss", description="Vector backend: faiss (embedded, the default), flat, or milvus (a Milvus server or "
+        "cluster holds vectors, passages, documents and manifests; every API replica reads the same ones)."
+    )
+    milvus_uri: str = Field("http://127.0.0.1:19530", description="Milvus proxy to use with index_backend=milvus.")
+    milvus_token: str | None = Field(None, description="Milvus credentials, 'user:password' or an API key.")
     reader: Literal["auto", "neural", "heuristic"] = Field(
         "auto", description="Span reader: the trained ONNX model when present (auto), or the heuristic one."
     )

@@ -40,8 +40,7 @@ def build_corpus(service, evalset: EvalSet) -> Corpus:
         raise InvalidInput(f"{evalset.path}: --corpus-from-file needs SQuAD JSON or a BEIR folder (this file has no contexts)")
     name = corpus_collection(evalset)
     docs = [parse_document(c.text.encode("utf-8"), f"eval:{c.key}", c.title) for c in evalset.corpus]
-    data_dir = service.settings.data_dir
-    collection, report = rebuild(data_dir, name, store.load(data_dir, name), docs, service.plan)
+    collection, report = rebuild(service.store, name, service.store.load(name), docs, service.plan)
     key_of_doc = {d.doc_id: c.key for d, c in zip(docs, evalset.corpus)}
     by_key: dict[str, list] = {}
     for passage in collection.passages:
@@ -213,14 +212,14 @@ def _warm_up(service, collection: str, evalset: EvalSet) -> None:
         service.ask_batch([evalset.questions[0].question], 1, collection)
 
 
-def tune(data_dir, collection: str, summary: dict, source: str) -> float:
+def tune(where, collection: str, summary: dict, source: str) -> float:
     """Store the best threshold of this run in the collection's settings (`qa serve` reads it)."""
     best = (summary.get("threshold") or {}).get("best")
     noans = (summary.get("answers") or {}).get("no_ans")
     if not best or not noans:
         raise InvalidInput("--tune needs questions the system should abstain on (SQuAD 2.0, or JSON Lines "
                            "with empty answers); on answerable questions alone the best threshold is 'never abstain'")
-    store.write_settings(data_dir, collection, {
+    store.as_store(where).write_settings(collection, {
         "abstain_threshold": best["threshold"],
         "tuned": {"file": source, "f1": best["f1"], "answer_rate": best["answer_rate"],
                   "questions": summary["questions"], "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},

@@ -1,6 +1,10 @@
 """Bring a collection in line with files on disk (or uploaded documents), re-embedding only what
 changed. Documents are identified by content and source, so re-indexing the same files is a
-no-op: nothing is embedded and no new version is written."""
+no-op: nothing is embedded and no new version is written.
+
+Where the collection lives is the store's business: `where` is a data directory (the embedded
+store, `qa.store`) or an open store (`qa.milvus_store.MilvusStore`); both take the documents to
+hold plus the passages and vectors of the new ones, so only new passages are ever embedded."""
 
 from __future__ import annotations
 
@@ -9,10 +13,9 @@ from dataclasses import dataclass, replace
 from importlib.metadata import version
 from pathlib import Path
 
-import numpy as np
-
 from qa import store
 from qa.embed import Encoder
+from qa.store import Collection, Store
 from qa.errors import CorruptFile, NotFound, UnsupportedFile
 from qa.ingest import collect_files, read_document, split_passages
 from qa.types import Document, Passage
@@ -58,18 +61,19 @@ def _version(package: str) -> str:
         return "unknown"
 
 
-def sync_paths(data_dir: Path, name: str, paths: list[Path], plan: IndexPlan) -> tuple[store.Collection, IndexReport]:
+def sync_paths(where: Path | Store, name: str, paths: list[Path], plan: IndexPlan) -> tuple[Collection, IndexReport]:
     """Index files and folders: new and changed files are (re-)embedded, files that vanished from
     under the given paths are dropped, documents from elsewhere are kept."""
     files = collect_files(paths)
     roots = [p.resolve() for p in paths]
     incoming, skipped = _read_files(files, {p.resolve() for p in paths if p.is_file()})
-    with store.writing(data_dir, name):
-        current = store.load(data_dir, name)
+    target = store.as_store(where)
+    with target.writing(name):
+        current = target.load(name)
         bad = {source for source, _ in skipped}
         old = current.documents.values() if current else []
         kept = [d for d in old if not _under(d.path, roots) or d.path in bad]
-        collection, report = rebuild(data_dir, name, current, kept + incoming, plan)
+        collection, report = rebuild(target, name, current, kept + incoming, plan)
         return collection, replace(report, skipped=tuple(why for _, why in skipped))
 
 
@@ -89,35 +93,37 @@ def _read_files(files: list[Path], named: set[Path]) -> tuple[list[Document], li
 
 
 def add_documents(
-    data_dir: Path, name: str, incoming: list[Document], plan: IndexPlan
-) -> tuple[store.Collection, IndexReport]:
+    where: Path | Store, name: str, incoming: list[Document], plan: IndexPlan
+) -> tuple[Collection, IndexReport]:
     """Add documents (an upload); one with the same `path` as a stored one replaces it, and the
     very same content again embeds nothing. Creates the collection if needed."""
     paths = {d.path for d in incoming}
-    with store.writing(data_dir, name):
-        current = store.load(data_dir, name)
+    target = store.as_store(where)
+    with target.writing(name):
+        current = target.load(name)
         kept = [d for d in (current.documents.values() if current else []) if d.path not in paths]
-        return rebuild(data_dir, name, current, kept + incoming, plan)
+        return rebuild(target, name, current, kept + incoming, plan)
 
 
 def remove_documents(
-    data_dir: Path, name: str, doc_ids: list[str], plan: IndexPlan
-) -> tuple[store.Collection, IndexReport]:
+    where: Path | Store, name: str, doc_ids: list[str], plan: IndexPlan
+) -> tuple[Collection, IndexReport]:
     """Drop documents by id. The new version's index is built from the kept vectors alone, so
     removed rows leave no tombstones behind: every version is already compact."""
-    with store.writing(data_dir, name):
-        current = store.load(data_dir, name)
+    target = store.as_store(where)
+    with target.writing(name):
+        current = target.load(name)
         if current is None:
             raise NotFound(f"collection {name!r} does not exist")
         for doc_id in doc_ids:
             current.document(doc_id)  # NotFound names the missing id
         kept = [d for d in current.documents.values() if d.doc_id not in set(doc_ids)]
-        return rebuild(data_dir, name, current, kept, plan)
+        return rebuild(target, name, current, kept, plan)
 
 
 def rebuild(
-    data_dir: Path, name: str, current: store.Collection | None, documents: list[Document], plan: IndexPlan
-) -> tuple[store.Collection, IndexReport]:
+    where: Path | Store, name: str, current: Collection | None, documents: list[Document], plan: IndexPlan
+) -> tuple[Collection, IndexReport]:
     """Write a version holding exactly `documents`, reusing stored passages and vectors of those
     already indexed with the same model and settings."""
     started = time.perf_counter()
@@ -126,11 +132,13 @@ def rebuild(
     old_ids = set(current.documents) if current else set()
     if reusable and old_ids == {d.doc_id for d in documents}:
         return current, _report(0, 0, len(documents), 0, current, started)
-    passages, vectors, embedded = _passages_and_vectors(current if reusable else None, documents, plan)
-    collection = store.save(data_dir, name, documents, passages, vectors, plan.meta())
+    base = current if reusable else None
+    fresh = [p for d in documents if base is None or d.doc_id not in base.documents for p in split_passages(d, plan.max_words)]
+    vectors = plan.encoder.encode([p.searchable for p in fresh])
+    collection = store.as_store(where).write(name, base, documents, fresh, vectors, plan.meta())
     new_ids = {d.doc_id for d in documents}
     added, removed = len(new_ids - old_ids) if reusable else len(new_ids), len(old_ids - new_ids)
-    return collection, _report(added, removed, len(new_ids) - added, embedded, collection, started)
+    return collection, _report(added, removed, len(new_ids) - added, len(fresh), collection, started)
 
 
 def _compatible(manifest: dict, meta: dict) -> bool:
@@ -138,42 +146,19 @@ def _compatible(manifest: dict, meta: dict) -> bool:
     return all(manifest.get(k) == meta[k] for k in keys)
 
 
-def _passages_and_vectors(
-    current: store.Collection | None, documents: list[Document], plan: IndexPlan
-) -> tuple[list[Passage], np.ndarray, int]:
-    passages: list[Passage] = []
-    rows: list[np.ndarray | None] = []
-    fresh: list[int] = []
-    for doc in documents:
-        if current is not None and doc.doc_id in current.documents:
-            for i in current.passages_of(doc.doc_id):
-                passages.append(current.passages[i])
-                rows.append(current.vectors[i])
-            continue
-        for passage in split_passages(doc, plan.max_words):
-            fresh.append(len(passages))
-            passages.append(passage)
-            rows.append(None)
-    encoded = plan.encoder.encode([passages[i].searchable for i in fresh])
-    for j, i in enumerate(fresh):
-        rows[i] = encoded[j]
-    vectors = np.vstack(rows).astype(np.float32) if rows else np.zeros((0, plan.encoder.dim), np.float32)
-    return passages, vectors, len(fresh)
-
-
 def _under(path: str, roots: list[Path]) -> bool:
     resolved = Path(path)
     return any(resolved == root or root in resolved.parents for root in roots)
 
 
-def _report(added, removed, unchanged, embedded, collection: store.Collection, started: float) -> IndexReport:
+def _report(added, removed, unchanged, embedded, collection: Collection, started: float) -> IndexReport:
     return IndexReport(
         added=added,
         removed=removed,
         unchanged=unchanged,
         embedded=embedded,
-        documents=len(collection.documents),
-        passages=len(collection.passages),
+        documents=collection.manifest["documents"],
+        passages=collection.manifest["passages"],
         seconds=round(time.perf_counter() - started, 3),
         version=collection.version,
     )

@@ -32,7 +32,7 @@ class BM25:
         self._avg = float(self._lengths.mean()) if len(self._docs) else 0.0
         df = Counter(term for doc in self._docs for term in doc)
         n = len(self._docs)
-        self.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+        self.idf = {t: idf_weight(n, f) for t, f in df.items()}
         self._postings = self._weighted_postings()
 
     def _weighted_postings(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -67,5 +67,23 @@ class BM25:
 
     def max_idf(self) -> float:
         """The idf of a term seen in no text: the weight of a question word the corpus lacks."""
-        n = len(self._docs)
-        return math.log(1 + (n + 0.5) / 0.5)
+        return idf_weight(len(self._docs), 0)
+
+
+def score_texts(query: str, texts: list[str], idf: dict[str, float], avg_length: float, k1: float = 0.9,
+                b: float = 0.4) -> np.ndarray:
+    """BM25 of a few texts against statistics of a corpus held elsewhere (`idf` of the query's
+    terms, the corpus's average length): the scores `BM25.scores` gives those texts, without
+    holding the corpus (Milvus mode re-ranks dense candidates with it)."""
+    terms = [t for t in set(tokenize(query)) if t in idf]
+    out = np.zeros(len(texts), dtype=np.float32)
+    for row, text in enumerate(texts):
+        counts = Counter(tokenize(text))
+        norm = k1 * (1 - b + b * sum(counts.values()) / max(avg_length, 1e-9))
+        out[row] = sum(idf[t] * counts[t] * (k1 + 1) / (counts[t] + norm) for t in terms if counts[t])
+    return out
+
+
+def idf_weight(documents: int, frequency: int) -> float:
+    """BM25's idf of a term found in `frequency` of `documents` texts."""
+    return math.log(1 + (documents - frequency + 0.5) / (frequency + 0.5))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 from qa.lexical import BM25
@@ -19,6 +21,10 @@ class Retriever:
         self.collection = collection
         self.lexical = BM25([p.searchable for p in collection.passages])
 
+    def idf(self, question: str) -> tuple[dict[str, float], float]:
+        """The reader's term weights: the collection's idf, and the weight of an unseen word."""
+        return self.lexical.idf, self.lexical.max_idf()
+
     def search_batch(self, questions: list[str], vectors: np.ndarray, k: int) -> list[list[Hit]]:
         """Top-k passages per question; `vectors` are the questions' embeddings."""
         n = len(self.collection.passages)
@@ -29,13 +35,9 @@ class Retriever:
 
     def _fuse(self, question: str, vector: np.ndarray, dense_scores, dense_ids, k: int) -> list[Hit]:
         lexical = self.lexical.scores(question)
-        fused: dict[int, float] = {}
         cosine = {int(i): float(s) for i, s in zip(dense_ids, dense_scores) if i >= 0}
-        for rank, i in enumerate(cosine):
-            fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + rank + 1)
         lexical_order = np.argsort(-lexical, kind="stable")[:DENSE_DEPTH]
-        for rank, i in enumerate(int(j) for j in lexical_order if lexical[j] > 0):
-            fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + rank + 1)
+        fused = rrf(cosine, (int(j) for j in lexical_order if lexical[j] > 0))
         best = sorted(fused, key=lambda i: -fused[i])[:k]
         passages, vectors = self.collection.passages, self.collection.vectors
         return [
@@ -48,3 +50,12 @@ class Retriever:
             )
             for r, i in enumerate(best)
         ]
+
+
+def rrf(*rankings: Iterable[int]) -> dict[int, float]:
+    """Reciprocal-rank fusion: each ranking adds 1 / (RRF_K + rank) to the items it ranks."""
+    fused: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, i in enumerate(ranking):
+            fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + rank + 1)
+    return fused

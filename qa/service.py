@@ -19,6 +19,7 @@ from qa.indexer import add_documents, remove_documents
 from qa.uploads import Upload, drop_original, keep_original, prepare
 from qa.read import Reader
 from qa.retrieve import Retriever
+from qa.store import Store
 from qa.types import Answer, Citation, Document, Hit, Result, Span
 
 log = logging.getLogger("verbatim")
@@ -40,6 +41,7 @@ class QAService:
             settings.encoder, settings.embed_model, settings.model_cache or settings.data_dir / "cache",
             settings.encode_batch_size, settings.threads,
         )
+        self.store = open_store(settings)
         self._reader = reader  # built on first use: `qa index` never needs one
         self._questions = QuestionVectors(self.encoder, settings.cache_size)
         self._answers = LRU(settings.cache_size)  # keyed by collection version: a re-index misses
@@ -68,12 +70,12 @@ class QAService:
         """On an empty data directory, index the seed corpus. On an existing one, bring the default
         collection up to date when its files or the model changed (nothing re-embeds otherwise)."""
         name = self.settings.collection
-        current = store.load(self.settings.data_dir, name)
+        current = self.store.load(name)
         if current is None:
             if not seeds_dir.exists():
                 raise NotReady(f"the data directory is empty and there is no seed corpus at {seeds_dir}")
             return self.index([seeds_dir], name)
-        files = [Path(p) for p in current.manifest["files"]]
+        files = [Path(p) for p in current.files]
         seeds = seeds_dir.resolve()
         if seeds.exists() and all(seeds in f.parents for f in files):
             return self.index([seeds], name)  # the seed folder: new seed files count too
@@ -85,17 +87,17 @@ class QAService:
     def _refresh_model(self, name: str, current: store.Collection) -> IndexReport | None:
         """Sources gone but the texts are stored: re-embed them if the model changed. Under the
         writer lock and from the version live then, so a concurrent write is not undone."""
-        with self._lock, store.writing(self.settings.data_dir, name):
-            current = store.load(self.settings.data_dir, name) or current
-            documents = list(current.documents.values())
-            collection, report = rebuild(self.settings.data_dir, name, current, documents, self.plan)
+        with self._lock, self.store.writing(name):
+            current = self.store.load(name) or current
+            documents = [current.document(doc_id) for doc_id in current.documents]
+            collection, report = rebuild(self.store, name, current, documents, self.plan)
             self._install(name, collection)
         return report
 
     def index(self, paths: list[Path], collection: str | None = None) -> IndexReport:
         name = store.check_name(collection or self.settings.collection)
         with self._lock:
-            loaded, report = sync_paths(self.settings.data_dir, name, paths, self.plan)
+            loaded, report = sync_paths(self.store, name, paths, self.plan)
             self._install(name, loaded)
         log.info("indexed %s: %s", name, report)
         return report
@@ -109,7 +111,7 @@ class QAService:
         with self._lock:
             for safe, upload, _ in prepared:
                 keep_original(self.settings.data_dir, name, safe, upload.data)
-            loaded, report = add_documents(self.settings.data_dir, name, [d for *_, d in prepared], self.plan)
+            loaded, report = add_documents(self.store, name, [d for *_, d in prepared], self.plan)
             self._install(name, loaded)
         log.info("uploaded to %s: %s", name, report)
         return report, [loaded.document(d.doc_id) for *_, d in prepared]
@@ -119,7 +121,7 @@ class QAService:
         name = store.check_name(collection or self.settings.collection)
         with self._lock:
             doc = self._get(name).collection.document(doc_id)
-            loaded, report = remove_documents(self.settings.data_dir, name, [doc_id], self.plan)
+            loaded, report = remove_documents(self.store, name, [doc_id], self.plan)
             self._install(name, loaded)
             drop_original(self.settings.data_dir, name, doc)
         log.info("removed %s from %s: %s", doc_id, name, report)
@@ -128,34 +130,27 @@ class QAService:
     def _install(self, name: str, collection: store.Collection) -> None:
         current = self._loaded.get(name)
         if current is None or current.collection.version != collection.version:
-            self._loaded[name] = _Loaded(collection, Retriever(collection))
+            self._loaded[name] = _Loaded(collection, self.store.retriever(collection))
 
     def _get(self, name: str | None) -> _Loaded:
         """The loaded collection, reloaded when another process (say `qa index` beside `qa serve`)
         switched its version. Never waits for a writer: the old version answers until then."""
         name = store.check_name(name or self.settings.collection)
         loaded = self._loaded.get(name)
-        on_disk = store.current_version(self.settings.data_dir, name)
-        if loaded is not None and on_disk in (None, loaded.collection.version):
+        stored = self.store.current_version(name)
+        if loaded is not None and stored in (None, loaded.collection.version):
             return loaded
-        collection = store.load(self.settings.data_dir, name)
+        collection = self.store.load(name)
         if collection is None:
             raise NotFound(f"collection {name!r} does not exist; index some documents into it first")
         self._install(name, collection)
         return self._loaded[name]
 
     def collections(self) -> list[str]:
-        return store.list_collections(self.settings.data_dir)
+        return self.store.list_collections()
 
     def documents(self, collection: str | None = None) -> list[dict]:
-        loaded = self._get(collection)
-        counts: dict[str, int] = {}
-        for p in loaded.collection.passages:
-            counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
-        return [
-            {"doc_id": d.doc_id, "title": d.title, "path": d.path, "passages": counts.get(d.doc_id, 0), "chars": len(d.text)}
-            for d in loaded.collection.documents.values()
-        ]
+        return self._get(collection).collection.listing()
 
     def document(self, doc_id: str, collection: str | None = None) -> Document:
         return self._get(collection).collection.document(doc_id)
@@ -166,8 +161,8 @@ class QAService:
         return {
             "status": "ok",
             "collection": c.name,
-            "documents": len(c.documents),
-            "passages": len(c.passages),
+            "documents": c.manifest["documents"],
+            "passages": c.manifest["passages"],
             "version": c.version,
             "model": c.manifest["model"],
             "reader": self.reader.name,
@@ -232,13 +227,12 @@ class QAService:
         --tune` stored for the collection; else the default. Read per call: a tune applies live."""
         if "abstain_threshold" in self.settings.model_fields_set:
             return self.settings.abstain_threshold
-        tuned = store.read_settings(self.settings.data_dir, collection or self.settings.collection).get("abstain_threshold")
+        tuned = self.store.read_settings(collection or self.settings.collection).get("abstain_threshold")
         return self.settings.abstain_threshold if tuned is None else float(tuned)
 
     def _answer(self, question: str, hits, top_k: int, loaded: _Loaded, shared: dict) -> Result:
         t0 = time.perf_counter()
-        lexical = loaded.retriever.lexical
-        spans = self.reader.read(question, hits, lexical.idf, lexical.max_idf())
+        spans = self.reader.read(question, hits, *loaded.retriever.idf(question))
         answers = self._distinct_answers(spans, loaded.collection, top_k)
         read_ms = (time.perf_counter() - t0) * 1000
         best = answers[0] if answers and answers[0].score >= self.abstain_threshold(loaded.collection.name) else None
@@ -292,6 +286,16 @@ def _merge(group: list[Answer]) -> Answer:
         doubt *= 1.0 - answer.score
     sources = (best.source,) + tuple(a.source for a in group if a is not best)
     return Answer(best.text, round(1.0 - doubt, 4), best.source, sources)
+
+
+def open_store(settings: Settings) -> Store:
+    """The embedded store under the data directory, or the shared one in Milvus
+    (`QA_INDEX_BACKEND=milvus`), which every API replica reads alike."""
+    if settings.index_backend == "milvus":
+        from qa.milvus_store import MilvusStore
+
+        return MilvusStore(settings.milvus_uri, settings.milvus_token, settings.data_dir)
+    return store.LocalStore(settings.data_dir)
 
 
 def make_reader(kind: str, threads: int | None = None) -> Reader:

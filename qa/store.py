@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -65,6 +66,21 @@ class Collection:
 
     def passages_of(self, doc_id: str) -> list[int]:
         return [i for i, p in enumerate(self.passages) if p.doc_id == doc_id]
+
+    @property
+    def files(self) -> dict[str, dict]:
+        """Source path -> doc_id and sha256 of every indexed file."""
+        return self.manifest["files"]
+
+    def listing(self) -> list[dict]:
+        """What `GET /documents` lists: each document with its passage count and length."""
+        counts: dict[str, int] = {}
+        for p in self.passages:
+            counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
+        return [
+            {"doc_id": d.doc_id, "title": d.title, "path": d.path, "passages": counts.get(d.doc_id, 0), "chars": len(d.text)}
+            for d in self.documents.values()
+        ]
 
 
 def collection_dir(data_dir: Path, name: str) -> Path:
@@ -117,8 +133,8 @@ def _load(data_dir: Path, name: str) -> Collection | None:
     manifest = json.loads((version_dir / "manifest.json").read_text())
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexMismatch(f"collection {name!r} was written by another format version; run `qa index` again")
-    documents = {d.doc_id: d for d in map(_document_from, _read_jsonl(version_dir / "documents.jsonl"))}
-    passages = [_passage_from(row) for row in _read_jsonl(version_dir / "passages.jsonl")]
+    documents = {d.doc_id: d for d in map(document_from, _read_jsonl(version_dir / "documents.jsonl"))}
+    passages = [passage_from(row) for row in _read_jsonl(version_dir / "passages.jsonl")]
     vectors = np.load(version_dir / "vectors.npy", mmap_mode="r")  # paged in on use: the index holds its own copy
     index = load_index(manifest["backend"], version_dir / f"index.{manifest['backend']}")
     return Collection(name, manifest, documents, passages, vectors, index)
@@ -138,7 +154,7 @@ def save(
     index.add(np.arange(len(passages), dtype=np.int64), vectors)
     manifest["index"] = describe(index)  # the FAISS type chosen for this size (flat, IVF, ...)
     _write_jsonl(tmp / "documents.jsonl", (asdict(d) for d in documents))
-    _write_jsonl(tmp / "passages.jsonl", (_passage_row(p) for p in passages))
+    _write_jsonl(tmp / "passages.jsonl", (passage_row(p) for p in passages))
     with open(tmp / "vectors.npy", "wb") as handle:
         np.save(handle, vectors)
     index.save(tmp / f"index.{meta['backend']}")
@@ -200,19 +216,101 @@ def _read_jsonl(path: Path) -> list[dict]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
-def _document_from(row: dict) -> Document:
+def document_from(row: dict) -> Document:
     pages = tuple((int(a), int(b)) for a, b in row.pop("pages", ()))
     return Document(**row, pages=pages)
 
 
-def _passage_row(p: Passage) -> dict:
+class Store(Protocol):
+    """Where collections live: `LocalStore` (a data directory) or `qa.milvus_store.MilvusStore`.
+    A loaded collection offers `name`, `manifest`, `version`, `documents` (doc_id -> document
+    with at least `doc_id`, `title`, `path`, `sha256`), `document(doc_id)` (the full text),
+    `files` and `listing()`; the store's `retriever` searches it."""
+
+    def load(self, name: str): ...
+
+    def current_version(self, name: str) -> str | None: ...
+
+    def list_collections(self) -> list[str]: ...
+
+    def writing(self, name: str): ...
+
+    def read_settings(self, name: str) -> dict: ...
+
+    def write_settings(self, name: str, values: dict) -> dict: ...
+
+    def write(self, name: str, current, documents: list[Document], fresh: list[Passage], vectors: np.ndarray, meta: dict): ...
+
+    def retriever(self, collection): ...
+
+
+class LocalStore:
+    """The embedded store: collections as versioned folders under `data_dir` (the functions
+    above), with FAISS (or another local backend) as the index. `qa.milvus_store.MilvusStore`
+    offers the same methods over a Milvus cluster; the service and the indexer talk to either."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = Path(data_dir)
+
+    def load(self, name: str) -> Collection | None:
+        return load(self.data_dir, name)
+
+    def current_version(self, name: str) -> str | None:
+        return current_version(self.data_dir, name)
+
+    def list_collections(self) -> list[str]:
+        return list_collections(self.data_dir)
+
+    def writing(self, name: str):
+        return writing(self.data_dir, name)
+
+    def read_settings(self, name: str) -> dict:
+        return read_settings(self.data_dir, name)
+
+    def write_settings(self, name: str, values: dict) -> dict:
+        return write_settings(self.data_dir, name, values)
+
+    def write(
+        self, name: str, current: Collection | None, documents: list[Document], fresh: list[Passage], vectors: np.ndarray,
+        meta: dict,
+    ) -> Collection:
+        """A new version holding `documents`: the passages and vectors of those in `current` are
+        reused, the others come from `fresh` (their passages, in document order) and `vectors`."""
+        rows_of: dict[str, list[int]] = {}
+        for i, passage in enumerate(fresh):
+            rows_of.setdefault(passage.doc_id, []).append(i)
+        passages: list[Passage] = []
+        rows: list[np.ndarray] = []
+        for doc in documents:
+            if current is not None and doc.doc_id in current.documents:
+                kept = current.passages_of(doc.doc_id)
+                passages.extend(current.passages[i] for i in kept)
+                rows.extend(current.vectors[i] for i in kept)
+            else:
+                passages.extend(fresh[i] for i in rows_of.get(doc.doc_id, []))
+                rows.extend(vectors[i] for i in rows_of.get(doc.doc_id, []))
+        matrix = np.vstack(rows).astype(np.float32) if rows else np.zeros((0, int(meta["dim"])), np.float32)
+        return save(self.data_dir, name, documents, passages, matrix, meta)
+
+    def retriever(self, collection: Collection):
+        from qa.retrieve import Retriever  # retrieve imports this module
+
+        return Retriever(collection)
+
+
+def as_store(where: "Path | str | LocalStore"):
+    """A data directory means the embedded store; an open store (say Milvus) is used as it is."""
+    return LocalStore(Path(where)) if isinstance(where, (str, Path)) else where
+
+
+def passage_row(p: Passage) -> dict:
     """Offsets are stored as the points where they stop running consecutively: compact, exact."""
     breaks = [[i, o] for i, o in enumerate(p.offsets) if i == 0 or o != p.offsets[i - 1] + 1]
     row = {k: getattr(p, k) for k in ("passage_id", "doc_id", "section", "kind", "start", "end", "text", "headings")}
     return {**row, "offset_breaks": breaks}
 
 
-def _passage_from(row: dict) -> Passage:
+def passage_from(row: dict) -> Passage:
     breaks = row.pop("offset_breaks")
     offsets: list[int] = []
     for (i, origin), nxt in zip(breaks, breaks[1:] + [[len(row["text"]), None]]):

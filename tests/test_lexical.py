@@ -37,3 +37,14 @@ def test_scores_match_the_formula():
 
 def test_empty_corpus():
     assert BM25([]).scores("anything").shape == (0,)
+
+
+def test_score_texts_matches_the_index_on_a_subset():
+    """Milvus mode scores dense candidates with the corpus's statistics: the index's numbers."""
+    from qa.lexical import score_texts
+
+    bm25 = BM25(TEXTS)
+    query = "4,155 AMPTP members of the union"
+    subset = [TEXTS[2], TEXTS[0]]
+    got = score_texts(query, subset, bm25.idf, float(bm25._lengths.mean()))
+    assert np.allclose(got, bm25.scores(query)[[2, 0]], atol=1e-5)

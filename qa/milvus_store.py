@@ -1,0 +1,361 @@
+"""The shared store of Milvus mode (`QA_INDEX_BACKEND=milvus`): everything a question needs lives
+in Milvus, so `qa serve` keeps no state of its own and N replicas behind a load balancer answer
+alike. Why Milvus itself and not a second shared system: the cluster is already replicated and
+durable (segments in object storage, metadata in etcd), every replica already talks to it, and
+one system to run, secure and back up beats two.
+
+- One Milvus collection per Verbatim collection (per build, see below), `verbatim_<name>_<build>`:
+  each passage's vector (HNSW, inner product) with its doc_id and the passage itself (text,
+  offsets, section, as JSON) beside it, so a search returns the passages in one round trip.
+- One shared collection `verbatim_meta` of key -> value rows:
+    m/<name>                the manifest (version, build, model, counts, HNSW parameters)
+    s/<name>                the collection's settings (a tuned threshold), kept across builds
+    i/<build>/<doc_id>      a document's listing: title, path, sha256, passages, chars
+    d/<build>/<doc_id>/<n>  the document (its JSON, in parts of `PART_CHARS` characters)
+    t/<build>/<term>        a term's document frequency, for BM25 weights (see MilvusRetriever)
+
+Writes are incremental: the passages of new documents are upserted, those of removed ones
+deleted, and the manifest's version changes last, which is how replicas notice (and how their
+answer caches miss). A different model or passage size starts a new build beside the old one and
+switches the manifest to it in one write, then drops the old build: the same atomic swap as the
+local store's `CURRENT`. Writers: one per collection at a time (a lock file under the data dir
+serialises the writers of one host; Milvus has no cross-host lock, so index from one place).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import re
+import threading
+import time
+import uuid
+from collections import Counter, OrderedDict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from index.milvus_index import MilvusIndex, batches, connect
+from qa.errors import IndexMismatch, InvalidInput, NotFound
+from qa.lexical import tokenize
+from qa.store import FORMAT_VERSION, document_from, passage_from, passage_row
+from qa.types import Document, Passage
+
+META = "verbatim_meta"
+PASSAGE_FIELDS = {"doc_id": 64, "passage": 65535}
+VALUE_BYTES = 65535  # Milvus's largest VARCHAR
+PART_CHARS = 16000  # 16,000 characters are at most 64,000 UTF-8 bytes: one VARCHAR
+MAX_TERM_CHARS = 200  # longer "terms" (digit runs) are left out of the df table
+DOCUMENT_CACHE = 256  # documents kept per loaded collection, for citations
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """A stored document without its text: enough to list it and to decide what to re-index."""
+
+    doc_id: str
+    title: str
+    path: str
+    sha256: str
+    passages: int
+    chars: int
+    parts: int = 1  # rows the document's JSON takes (`d/<build>/<doc_id>/<n>`)
+
+
+def passage_key(passage_id: str) -> int:
+    """The int64 Milvus key of a passage: 63 bits of its 16-hex-digit id (non-negative, because
+    indexes answer -1 for "no vector")."""
+    return int(passage_id, 16) & (2**63 - 1)
+
+
+class MetaTable:
+    """Key -> (text, number) rows in one Milvus collection (Milvus 2.3 wants a vector field in
+    every collection: a constant 2-d one, never searched)."""
+
+    def __init__(self, client, name: str = META) -> None:
+        self.client, self.name = client, name
+        if not client.has_collection(name):
+            self._create()
+        client.load_collection(name)
+
+    def _create(self) -> None:
+        from pymilvus import DataType, MilvusClient
+
+        schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("key", DataType.VARCHAR, is_primary=True, max_length=512)
+        schema.add_field("value", DataType.VARCHAR, max_length=VALUE_BYTES)
+        schema.add_field("num", DataType.INT64)
+        schema.add_field("vec", DataType.FLOAT_VECTOR, dim=2)
+        params = self.client.prepare_index_params()
+        params.add_index(field_name="vec", index_type="FLAT", metric_type="L2")
+        self.client.create_collection(self.name, schema=schema, index_params=params, consistency_level="Session")
+
+    def put(self, rows: Iterable[tuple[str, str, int]]) -> None:
+        entities = [{"key": k, "value": v, "num": n, "vec": [0.0, 0.0]} for k, v, n in rows]
+        for batch in batches(entities, 1000):
+            self.client.upsert(self.name, list(batch))
+
+    def get(self, keys: Iterable[str]) -> dict[str, tuple[str, int]]:
+        found: dict[str, tuple[str, int]] = {}
+        for batch in batches(list(keys), 1000):
+            rows = self.client.query(self.name, filter=f"key in {json.dumps(list(batch))}", output_fields=["key", "value", "num"])
+            found.update({r["key"]: (r["value"], int(r["num"])) for r in rows})
+        return found
+
+    def scan(self, prefix: str) -> Iterator[tuple[str, str, int]]:
+        """Every row whose key starts with `prefix` (letters, digits and '/' only: '_' is a LIKE wildcard)."""
+        rows = self.client.query_iterator(self.name, batch_size=1000, filter=f'key like "{prefix}%"',
+                                          output_fields=["key", "value", "num"])
+        while page := rows.next():
+            yield from ((r["key"], r["value"], int(r["num"])) for r in page)
+        rows.close()
+
+    def delete(self, keys: Iterable[str] = (), prefix: str | None = None) -> None:
+        """Delete rows by key or prefix, then wait until the deletes are visible (a Strong read:
+        Milvus 2.3 does not make a session see its own deletes)."""
+        keys = list(keys)
+        for batch in batches(keys, 1000):
+            self.client.delete(self.name, filter=f"key in {json.dumps(list(batch))}")
+        if prefix is not None:
+            self.client.delete(self.name, filter=f'key like "{prefix}%"')
+        if keys or prefix is not None:
+            self.client.query(self.name, filter="", output_fields=["count(*)"], consistency_level="Strong")
+
+
+class MilvusCollection:
+    """One collection as the API sees it: the manifest, the passage index, and documents fetched
+    on demand (a replica never holds the corpus; `documents` and `passages` load everything and
+    serve indexing, listings and evaluation, never a question)."""
+
+    def __init__(self, name: str, manifest: dict, index: MilvusIndex, meta: MetaTable) -> None:
+        self.name, self.manifest, self.index, self._meta = name, manifest, index, meta
+        self._cache: OrderedDict[str, Document] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def version(self) -> str:
+        return self.manifest["version"]
+
+    @property
+    def build(self) -> str:
+        return self.manifest["build"]
+
+    @cached_property
+    def documents(self) -> dict[str, DocumentInfo]:
+        return {v["doc_id"]: DocumentInfo(**v) for v in (json.loads(v) for _, v, _ in self._meta.scan(f"i/{self.build}/"))}
+
+    @property
+    def files(self) -> dict[str, dict]:
+        return {d.path: {"doc_id": d.doc_id, "sha256": d.sha256} for d in self.documents.values()}
+
+    def listing(self) -> list[dict]:
+        """Sorted by path: Milvus returns rows in no fixed order, and replicas must agree."""
+        ordered = sorted(self.documents.values(), key=lambda d: (d.path, d.doc_id))
+        return [{"doc_id": d.doc_id, "title": d.title, "path": d.path, "passages": d.passages, "chars": d.chars}
+                for d in ordered]
+
+    def document(self, doc_id: str) -> Document:
+        """The full document (its parts joined), kept in a small LRU for the next citations."""
+        with self._lock:
+            if doc_id in self._cache:
+                self._cache.move_to_end(doc_id)
+                return self._cache[doc_id]
+        info = self._meta.get([f"i/{self.build}/{doc_id}"]) if re.fullmatch(r"[0-9a-f]{1,64}", doc_id or "") else {}
+        if not info:
+            raise NotFound(f"no document with id {doc_id!r} in collection {self.name!r}")
+        keys = [f"d/{self.build}/{doc_id}/{n}" for n in range(json.loads(info.popitem()[1][0])["parts"])]
+        found = self._meta.get(keys)
+        document = document_from(json.loads("".join(found[k][0] for k in keys)))
+        with self._lock:
+            self._cache[doc_id] = document
+            while len(self._cache) > DOCUMENT_CACHE:
+                self._cache.popitem(last=False)
+        return document
+
+    @cached_property
+    def passages(self) -> list[Passage]:
+        """Every passage (evaluation maps gold answers to passages with it; questions never do)."""
+        rows = self.index.client.query_iterator(self.index.collection, batch_size=1000, filter="",
+                                                output_fields=["passage"])
+        found = []
+        while page := rows.next():
+            found.extend(passage_from(json.loads(r["passage"])) for r in page)
+        rows.close()
+        return found
+
+    def document_frequencies(self, terms: Iterable[str]) -> dict[str, int]:
+        prefix = f"t/{self.build}/"
+        return {k[len(prefix):]: n for k, (_, n) in self._meta.get(prefix + t for t in set(terms)).items()}
+
+
+class MilvusStore:
+    """The `Store` of Milvus mode (see the module docstring for the layout)."""
+
+    def __init__(self, uri: str, token: str | None, lock_dir: Path) -> None:
+        self.uri, self.client = uri, connect(uri, token)
+        self.meta = MetaTable(self.client)
+        self.lock_dir = Path(lock_dir) / "locks"
+
+    def manifest(self, name: str) -> dict | None:
+        found = self.meta.get([f"m/{name}"])
+        return json.loads(found[f"m/{name}"][0]) if found else None
+
+    def current_version(self, name: str) -> str | None:
+        manifest = self.manifest(name)
+        return manifest["version"] if manifest else None
+
+    def load(self, name: str) -> MilvusCollection | None:
+        manifest = self.manifest(name)
+        if manifest is None:
+            return None
+        if manifest.get("format_version") != FORMAT_VERSION:
+            raise IndexMismatch(f"collection {name!r} was written by another format version; run `qa index` again")
+        index = MilvusIndex(manifest["dim"], collection=manifest["index"]["collection"], client=self.client,
+                            ef=manifest["index"]["ef"])
+        return MilvusCollection(name, manifest, index, self.meta)
+
+    def list_collections(self) -> list[str]:
+        return sorted(key[2:] for key, _, _ in self.meta.scan("m/"))
+
+    @contextmanager
+    def writing(self, name: str) -> Iterator[None]:
+        """One writer per collection on this host (see the module docstring for several hosts)."""
+        self.lock_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.lock_dir / f"{name}.lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def read_settings(self, name: str) -> dict:
+        found = self.meta.get([f"s/{name}"])
+        return json.loads(found[f"s/{name}"][0]) if found else {}
+
+    def write_settings(self, name: str, values: dict) -> dict:
+        merged = {**self.read_settings(name), **values}
+        self.meta.put([(f"s/{name}", json.dumps(merged), 0)])
+        return merged
+
+    def retriever(self, collection: MilvusCollection):
+        from qa.milvus_retrieve import MilvusRetriever
+
+        return MilvusRetriever(collection)
+
+    def write(
+        self, name: str, current: MilvusCollection | None, documents: list[Document], fresh: list[Passage],
+        vectors: np.ndarray, meta: dict,
+    ) -> MilvusCollection:
+        """Bring the collection to exactly `documents`: upsert the new ones' passages (`fresh`,
+        `vectors`), delete the others', then publish the new manifest. Without `current` (a new
+        collection, or a new model) a new build is written and swapped in."""
+        previous = self.manifest(name)
+        build = current.build if current is not None else uuid.uuid4().hex[:12]
+        index = current.index if current is not None else MilvusIndex(
+            int(meta["dim"]), collection=f"verbatim_{re.sub('[^A-Za-z0-9]', '_', name)}_{build}", fields=PASSAGE_FIELDS,
+            client=self.client)
+        old = current.documents if current is not None else {}
+        keep = {d.doc_id for d in documents}
+        removed = [doc_id for doc_id in old if doc_id not in keep]
+        counts = Counter(p.doc_id for p in fresh)
+        self._put_documents(build, [d for d in documents if d.doc_id not in old], counts)
+        index.add([passage_key(p.passage_id) for p in fresh], vectors, [_passage_fields(p) for p in fresh])
+        gone = self._remove_passages(index, removed)
+        self.meta.delete([f"i/{build}/{doc_id}" for doc_id in removed] +
+                         [f"d/{build}/{doc_id}/{n}" for doc_id in removed for n in range(old[doc_id].parts)])
+        self._count_terms(build, fresh, gone)
+        base = current.manifest if current is not None else {"passages": 0, "tokens": 0}
+        manifest = self._manifest(build, documents, base, fresh, gone, meta, index)
+        self.meta.put([(f"m/{name}", json.dumps(manifest), 0)])
+        if previous is not None and previous["build"] != build:
+            self._drop_build(previous)
+        collection = MilvusCollection(name, manifest, index, self.meta)
+        collection.__dict__["documents"] = {**{k: v for k, v in old.items() if k in keep},
+                                            **{d.doc_id: _info(d, counts) for d in documents if d.doc_id not in old}}
+        return collection
+
+    def _put_documents(self, build: str, documents: list[Document], counts: Counter) -> None:
+        """A listing row and the document in parts; written before its passages become searchable,
+        so a citation never points at a document that is not there yet."""
+        rows = []
+        for doc in documents:
+            parts = _parts(doc)
+            rows.append((f"i/{build}/{doc.doc_id}", json.dumps(asdict(_info(doc, counts))), len(parts)))
+            rows.extend((f"d/{build}/{doc.doc_id}/{n}", part, n) for n, part in enumerate(parts))
+        self.meta.put(rows)
+
+    def _remove_passages(self, index: MilvusIndex, doc_ids: list[str]) -> list[Passage]:
+        """Delete the passages of `doc_ids`; they are returned for the term counts."""
+        if not doc_ids:
+            return []
+        ids = index.ids_where("doc_id", doc_ids)
+        gone = [passage_from(json.loads(r["passage"])) for r in index.rows(ids, ["passage"]).values()]
+        index.remove(ids)
+        return gone
+
+    def _count_terms(self, build: str, added: list[Passage], removed: list[Passage]) -> None:
+        """Document frequencies (a passage counts once per term) plus the new minus the removed."""
+        delta = Counter(t for p in added for t in _terms(p))
+        delta.subtract(t for p in removed for t in _terms(p))
+        keys = {f"t/{build}/{t}": d for t, d in delta.items() if d}
+        stored = self.meta.get(keys)
+        counts = {k: stored.get(k, ("", 0))[1] + d for k, d in keys.items()}
+        self.meta.put((k, "", n) for k, n in counts.items() if n > 0)
+        self.meta.delete([k for k, n in counts.items() if n <= 0])
+
+    def _manifest(self, build, documents, base: dict, fresh, gone, meta: dict, index: MilvusIndex) -> dict:
+        fingerprint = hashlib.sha256("\n".join(sorted(d.sha256 for d in documents)).encode()).hexdigest()
+        tokens = sum(len(tokenize(p.searchable)) for p in fresh) - sum(len(tokenize(p.searchable)) for p in gone)
+        return {
+            "format_version": FORMAT_VERSION,
+            "version": f"v{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}",
+            "build": build,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "corpus_fingerprint": fingerprint,
+            "documents": len(documents),
+            "passages": base["passages"] + len(fresh) - len(gone),
+            "tokens": base["tokens"] + tokens,  # BM25's average passage length
+            **meta,
+            "index": index.describe(),
+        }
+
+    def drop(self, name: str) -> None:
+        """Delete a collection for good: its build, manifest and settings."""
+        manifest = self.manifest(name)
+        if manifest is not None:
+            self.meta.delete([f"m/{name}", f"s/{name}"])
+            self._drop_build(manifest)
+
+    def _drop_build(self, manifest: dict) -> None:
+        """After the manifest points at a new build: the old one's rows and collection go."""
+        for kind in "idt":
+            self.meta.delete(prefix=f"{kind}/{manifest['build']}/")
+        self.client.drop_collection(manifest["index"]["collection"])
+
+
+def _passage_fields(p: Passage) -> dict:
+    encoded = json.dumps(passage_row(p), ensure_ascii=False)
+    size = len(encoded.encode())
+    if size > VALUE_BYTES:
+        raise InvalidInput(f"document {p.doc_id} has a passage of {size} bytes (a long run of text without a sentence "
+                           f"end); Milvus stores at most {VALUE_BYTES}")
+    return {"doc_id": p.doc_id, "passage": encoded}
+
+
+def _parts(doc: Document) -> list[str]:
+    """The document's JSON cut into VARCHAR-sized parts."""
+    text = json.dumps(asdict(doc), ensure_ascii=False)
+    return [text[lo : lo + PART_CHARS] for lo in range(0, len(text), PART_CHARS)]
+
+
+def _info(doc: Document, passages: Counter) -> DocumentInfo:
+    return DocumentInfo(doc.doc_id, doc.title, doc.path, doc.sha256, passages[doc.doc_id], len(doc.text), len(_parts(doc)))
+
+
+def _terms(p: Passage) -> set[str]:
+    return {t for t in tokenize(p.searchable) if len(t) <= MAX_TERM_CHARS}
