@@ -40,6 +40,19 @@ def _service(settings: Settings):
     return QAService(settings)
 
 
+def _indexing_service(settings: Settings):
+    """The service, embedding on Ray when an address is set."""
+    if not settings.ray_address:
+        return _service(settings)
+    from qa.ray_embed import RayEncoder
+    from qa.service import QAService
+
+    cache = settings.model_cache or settings.data_dir / "cache"
+    encoder = RayEncoder(settings.encoder, settings.embed_model, cache.resolve(), settings.ray_address,
+                         settings.ray_workers, settings.encode_batch_size)
+    return QAService(settings, encoder=encoder)
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Verbatim: answers from your documents, in their own words, with exact citations.
@@ -56,18 +69,23 @@ def main() -> None:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--collection", "-c", default=None, help="Collection to index into [env QA_COLLECTION].")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None, help="[env QA_DATA_DIR]")
-def index(paths: tuple[Path, ...], collection: str | None, data_dir: Path | None) -> None:
+@click.option("--ray", "ray_address", default=None, metavar="ADDRESS",
+              help="Embed on this Ray cluster, for large corpora (pip install 'verbatim-qa[ray]') [env QA_RAY_ADDRESS].")
+@click.option("--ray-workers", type=click.IntRange(min=1), default=None, help="Embedding actors on Ray [env QA_RAY_WORKERS].")
+def index(paths: tuple[Path, ...], collection: str | None, data_dir: Path | None, ray_address: str | None,
+          ray_workers: int | None) -> None:
     """Index files and folders (default: the seed corpus).
 
     Incremental: unchanged files are skipped, changed ones re-embedded, files removed from a
     folder are dropped. A crash mid-way leaves the previous index in place.
 
     \b
-    Example:
+    Examples:
       qa index docs/ notes.md --collection work
+      QA_INDEX_BACKEND=milvus qa index corpus/ --ray 127.0.0.1:6379 --ray-workers 16
     """
-    settings = _settings(data_dir=data_dir, collection=collection)
-    report = _service(settings).index(list(paths) or [settings.seeds_dir], settings.collection)
+    settings = _settings(data_dir=data_dir, collection=collection, ray_address=ray_address, ray_workers=ray_workers)
+    report = _indexing_service(settings).index(list(paths) or [settings.seeds_dir], settings.collection)
     click.echo(
         f"{settings.collection}: {report.documents} documents, {report.passages} passages "
         f"(added {report.added}, removed {report.removed}, unchanged {report.unchanged}; "

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     )
     milvus_uri: str = Field("http://127.0.0.1:19530", description="Milvus proxy to use with index_backend=milvus.")
     milvus_token: str | None = Field(None, description="Milvus credentials, 'user:password' or an API key.")
+    ray_address: str | None = Field(
+        None, description="Ray cluster (e.g. ray://head:10001 or 127.0.0.1:6379) that `qa index` embeds on; none: locally."
+    )
+    ray_workers: int = Field(2, ge=1, description="Embedding actors on the Ray cluster (one CPU each).")
     reader: Literal["auto", "neural", "heuristic"] = Field(
         "auto", description="Span reader: the trained ONNX model when present (auto), or the heuristic one."
     )
