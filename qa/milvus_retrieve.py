@@ -4,7 +4,8 @@ Milvus 2.3 has no sparse or full-text search, and a replica that held a BM25 ind
 million passages would not be stateless. So lexical matching changes role: the top
 `DENSE_DEPTH` dense candidates come back with their text, are scored with BM25 against the
 collection's own statistics (document frequencies and average length, kept in Milvus by the
-store), and the two rankings are fused as in embedded mode. It can reorder what dense search
+store), and the two scores are mixed as in embedded mode (BM25 scaled by the best among the
+candidates, where embedded mode scales by the best in the collection). It can reorder what dense search
 found; it cannot find what dense search missed (benchmarks/RESULTS.md, "Milvus", measures the
 difference). The reader gets the same idf weights it gets from the embedded BM25.
 """
@@ -20,7 +21,7 @@ import numpy as np
 from qa.lexical import idf_weight, score_texts, tokenize
 from qa.milvus_store import MilvusCollection
 from qa.read import stem
-from qa.retrieve import DENSE_DEPTH, rrf
+from qa.retrieve import DENSE_DEPTH, mix
 from qa.store import passage_from
 from qa.types import Hit
 
@@ -48,8 +49,7 @@ class MilvusRetriever:
     def _fuse(self, question: str, weights: dict[str, float], dense: np.ndarray, rows: list[dict], k: int) -> list[Hit]:
         passages = [passage_from(json.loads(r["passage"])) for r in rows]
         lexical = score_texts(question, [p.searchable for p in passages], weights, self.avg_length)
-        order = np.argsort(-lexical, kind="stable")
-        fused = rrf(range(len(passages)), (int(j) for j in order if lexical[j] > 0))
+        fused = mix(dict(enumerate(dense.tolist())), lexical, float(lexical.max(initial=0.0)))
         best = sorted(fused, key=lambda i: -fused[i])[:k]
         return [Hit(passages[i], fused[i], r, float(dense[i]), float(lexical[i])) for r, i in enumerate(best)]
 
