@@ -128,7 +128,7 @@ def rebuild(
     already indexed with the same model and settings."""
     started = time.perf_counter()
     documents = list({d.doc_id: d for d in documents}.values())
-    reusable = current is not None and _compatible(current.manifest, plan.meta())
+    reusable = current is not None and compatible(current.manifest, plan.meta())
     old_ids = set(current.documents) if current else set()
     if reusable and old_ids == {d.doc_id for d in documents}:
         return current, _report(0, 0, len(documents), 0, current, started)
@@ -141,7 +141,9 @@ def rebuild(
     return collection, _report(added, removed, len(new_ids) - added, len(fresh), collection, started)
 
 
-def _compatible(manifest: dict, meta: dict) -> bool:
+def compatible(manifest: dict, meta: dict) -> bool:
+    """Whether a stored collection was built with this plan's model and settings (its vectors
+    can be reused); otherwise everything is embedded again."""
     keys = ("model", "dim", "backend", "max_passage_words")
     return all(manifest.get(k) == meta[k] for k in keys)
 

@@ -196,6 +196,8 @@ class MilvusCollection:
 class MilvusStore:
     """The `Store` of Milvus mode (see the module docstring for the layout)."""
 
+    shared = True
+
     def __init__(self, uri: str, token: str | None, lock_dir: Path) -> None:
         self.uri, self.client = uri, connect(uri, token)
         self.meta = MetaTable(self.client)

@@ -14,7 +14,7 @@ from qa.config import Settings
 from qa.cache import LRU, QuestionVectors
 from qa.embed import Encoder, make_encoder
 from qa.errors import InvalidInput, NotFound, NotReady
-from qa.indexer import IndexPlan, IndexReport, rebuild, sync_paths
+from qa.indexer import IndexPlan, IndexReport, compatible, rebuild, sync_paths
 from qa.indexer import add_documents, remove_documents
 from qa.uploads import Upload, drop_original, keep_original, prepare
 from qa.read import Reader
@@ -75,6 +75,8 @@ class QAService:
             if not seeds_dir.exists():
                 raise NotReady(f"the data directory is empty and there is no seed corpus at {seeds_dir}")
             return self.index([seeds_dir], name)
+        if self.store.shared:
+            return None  # replicas of a shared store do not write as they start: `qa index` does
         files = [Path(p) for p in current.files]
         seeds = seeds_dir.resolve()
         if seeds.exists() and all(seeds in f.parents for f in files):
@@ -89,6 +91,8 @@ class QAService:
         writer lock and from the version live then, so a concurrent write is not undone."""
         with self._lock, self.store.writing(name):
             current = self.store.load(name) or current
+            if compatible(current.manifest, self.plan.meta()):
+                return None  # nothing to re-embed: no document is fetched (Milvus mode: none held here)
             documents = [current.document(doc_id) for doc_id in current.documents]
             collection, report = rebuild(self.store, name, current, documents, self.plan)
             self._install(name, collection)

@@ -225,7 +225,10 @@ class Store(Protocol):
     """Where collections live: `LocalStore` (a data directory) or `qa.milvus_store.MilvusStore`.
     A loaded collection offers `name`, `manifest`, `version`, `documents` (doc_id -> document
     with at least `doc_id`, `title`, `path`, `sha256`), `document(doc_id)` (the full text),
-    `files` and `listing()`; the store's `retriever` searches it."""
+    `files` and `listing()`; the store's `retriever` searches it. `shared` stores are read by
+    many API replicas, which then never write on their own (no refresh at start-up)."""
+
+    shared: bool
 
     def load(self, name: str): ...
 
@@ -248,6 +251,8 @@ class LocalStore:
     """The embedded store: collections as versioned folders under `data_dir` (the functions
     above), with FAISS (or another local backend) as the index. `qa.milvus_store.MilvusStore`
     offers the same methods over a Milvus cluster; the service and the indexer talk to either."""
+
+    shared = False
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = Path(data_dir)
