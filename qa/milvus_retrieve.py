@@ -26,6 +26,8 @@ from qa.store import passage_from
 from qa.types import Hit
 
 WEIGHTS_KEPT = 4096  # questions whose term weights stay cached (the reader asks right after search)
+CITED_HITS = 8  # hits whose documents are fetched with the search: the reader reads 6 by default and
+# cites from them; deeper hits (evaluation asks for 60) fetch theirs only if cited
 
 
 class MilvusRetriever:
@@ -44,7 +46,9 @@ class MilvusRetriever:
             return [[] for _ in questions]
         weights = self._term_weights(questions)
         scores, _, rows = self.collection.index.search_rows(vectors, max(DENSE_DEPTH, k), ["passage"])
-        return [self._fuse(q, weights[q], s[: len(r)], r, k) for q, s, r in zip(questions, scores, rows)]
+        hits = [self._fuse(q, weights[q], s[: len(r)], r, k) for q, s, r in zip(questions, scores, rows)]
+        self.collection.prefetch(h.passage.doc_id for found in hits for h in found[:CITED_HITS])
+        return hits
 
     def _fuse(self, question: str, weights: dict[str, float], dense: np.ndarray, rows: list[dict], k: int) -> list[Hit]:
         passages = [passage_from(json.loads(r["passage"])) for r in rows]

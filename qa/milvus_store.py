@@ -11,7 +11,7 @@ one system to run, secure and back up beats two.
     m/<name>                the manifest (version, build, model, counts, HNSW parameters)
     s/<name>                the collection's settings (a tuned threshold), kept across builds
     i/<build>/<doc_id>      a document's listing: title, path, sha256, passages, chars
-    d/<build>/<doc_id>/<n>  the document (its JSON, in parts of `PART_CHARS` characters)
+    d/<build>/<doc_id>/<n>  the document (its JSON, in parts of `PART_CHARS` characters; num: how many)
     t/<build>/<term>        a term's document frequency, for BM25 weights (see MilvusRetriever)
 
 Writes are incremental: the passages of new documents are upserted, those of removed ones
@@ -52,6 +52,7 @@ VALUE_BYTES = 65535  # Milvus's largest VARCHAR
 PART_CHARS = 16000  # 16,000 characters are at most 64,000 UTF-8 bytes: one VARCHAR
 MAX_TERM_CHARS = 200  # longer "terms" (digit runs) are left out of the df table
 DOCUMENT_CACHE = 256  # documents kept per loaded collection, for citations
+PREFETCH_PARTS = 4  # parts asked for at once: documents up to 64,000 characters come in one lookup
 
 
 @dataclass(frozen=True)
@@ -132,8 +133,10 @@ class MilvusCollection:
     on demand (a replica never holds the corpus; `documents` and `passages` load everything and
     serve indexing, listings and evaluation, never a question)."""
 
-    def __init__(self, name: str, manifest: dict, index: MilvusIndex, meta: MetaTable) -> None:
+    def __init__(self, name: str, manifest: dict, index: MilvusIndex, meta: MetaTable,
+                 documents: dict[str, DocumentInfo] | None = None) -> None:
         self.name, self.manifest, self.index, self._meta = name, manifest, index, meta
+        self._documents = documents  # loaded on first use: a replica answering questions never needs them
         self._cache: OrderedDict[str, Document] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -145,9 +148,12 @@ class MilvusCollection:
     def build(self) -> str:
         return self.manifest["build"]
 
-    @cached_property
+    @property
     def documents(self) -> dict[str, DocumentInfo]:
-        return {v["doc_id"]: DocumentInfo(**v) for v in (json.loads(v) for _, v, _ in self._meta.scan(f"i/{self.build}/"))}
+        if self._documents is None:
+            rows = (json.loads(value) for _, value, _ in self._meta.scan(f"i/{self.build}/"))
+            self._documents = {row["doc_id"]: DocumentInfo(**row) for row in rows}
+        return self._documents
 
     @property
     def files(self) -> dict[str, dict]:
@@ -161,21 +167,33 @@ class MilvusCollection:
 
     def document(self, doc_id: str) -> Document:
         """The full document (its parts joined), kept in a small LRU for the next citations."""
+        self.prefetch([doc_id])
         with self._lock:
             if doc_id in self._cache:
                 self._cache.move_to_end(doc_id)
                 return self._cache[doc_id]
-        info = self._meta.get([f"i/{self.build}/{doc_id}"]) if re.fullmatch(r"[0-9a-f]{1,64}", doc_id or "") else {}
-        if not info:
-            raise NotFound(f"no document with id {doc_id!r} in collection {self.name!r}")
-        keys = [f"d/{self.build}/{doc_id}/{n}" for n in range(json.loads(info.popitem()[1][0])["parts"])]
-        found = self._meta.get(keys)
-        document = document_from(json.loads("".join(found[k][0] for k in keys)))
+        raise NotFound(f"no document with id {doc_id!r} in collection {self.name!r}")
+
+    def prefetch(self, doc_ids: Iterable[str]) -> None:
+        """Load the documents not cached yet in one lookup of their first `PREFETCH_PARTS` parts
+        (every part row carries the document's part count; longer ones take a second lookup):
+        the retriever calls it with its hits' documents, so citing them costs no round trip."""
         with self._lock:
-            self._cache[doc_id] = document
+            wanted = [d for d in dict.fromkeys(doc_ids) if d not in self._cache and re.fullmatch(r"[0-9a-f]{1,64}", d or "")]
+        if not wanted:
+            return
+        found = self._meta.get(f"d/{self.build}/{d}/{n}" for d in wanted for n in range(PREFETCH_PARTS))
+        rest = [f"d/{self.build}/{d}/{n}" for d in wanted if f"d/{self.build}/{d}/0" in found
+                for n in range(PREFETCH_PARTS, found[f"d/{self.build}/{d}/0"][1])]
+        found.update(self._meta.get(rest))
+        with self._lock:
+            for d in wanted:
+                first = found.get(f"d/{self.build}/{d}/0")
+                if first is not None:
+                    text = "".join(found[f"d/{self.build}/{d}/{n}"][0] for n in range(first[1]))
+                    self._cache[d] = document_from(json.loads(text))
             while len(self._cache) > DOCUMENT_CACHE:
                 self._cache.popitem(last=False)
-        return document
 
     @cached_property
     def passages(self) -> list[Passage]:
@@ -276,10 +294,8 @@ class MilvusStore:
         self.meta.put([(f"m/{name}", json.dumps(manifest), 0)])
         if previous is not None and previous["build"] != build:
             self._drop_build(previous)
-        collection = MilvusCollection(name, manifest, index, self.meta)
-        collection.__dict__["documents"] = {**{k: v for k, v in old.items() if k in keep},
-                                            **{d.doc_id: _info(d, counts) for d in documents if d.doc_id not in old}}
-        return collection
+        infos = {**{k: v for k, v in old.items() if k in keep}, **{d.doc_id: _info(d, counts) for d in documents if d.doc_id not in old}}
+        return MilvusCollection(name, manifest, index, self.meta, infos)
 
     def _put_documents(self, build: str, documents: list[Document], counts: Counter) -> None:
         """A listing row and the document in parts; written before its passages become searchable,
@@ -288,7 +304,7 @@ class MilvusStore:
         for doc in documents:
             parts = _parts(doc)
             rows.append((f"i/{build}/{doc.doc_id}", json.dumps(asdict(_info(doc, counts))), len(parts)))
-            rows.extend((f"d/{build}/{doc.doc_id}/{n}", part, n) for n, part in enumerate(parts))
+            rows.extend((f"d/{build}/{doc.doc_id}/{n}", part, len(parts)) for n, part in enumerate(parts))
         self.meta.put(rows)
 
     def _remove_passages(self, index: MilvusIndex, doc_ids: list[str]) -> list[Passage]:
