@@ -108,7 +108,7 @@ def make_service(args, data_dir: Path) -> QAService:
 
         reader = NeuralReader(Path(args.reader), threads=settings.threads)
     else:
-        reader = make_reader(args.reader, settings.threads)
+        reader = make_reader(settings.model_copy(update={"reader": args.reader}))
     service = QAService(settings, reader=reader)
     service.warm_up()
     return service

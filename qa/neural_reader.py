@@ -1,21 +1,14 @@
 """The trained reader behind the `Reader` interface: Verbatim's own MiniLM span model (ONNX, see
-training/MODEL_CARD.md) reads each retrieved passage and proposes spans.
-
-Its raw outputs are per-window probabilities, which are not comparable across questions: a
-model that must put its mass somewhere is confident in the wrong passage too. The score we
-return mixes three pieces of evidence, each in [0, 1]:
-- `relative`: how sure the model is of this span against "no answer" in the same window;
-- `coverage`: how much of the question's idf mass the passage (and its section title) contains,
-  which catches questions about things the corpus never mentions ("GDP", "CEO");
-- `p_span`: the model's absolute probability of the span (summed over overlapping variants);
-a prior on the span's kind (`qa.read.type_prior`: a "how long" question wants a duration), and
-a mild discount by the passage's retrieval rank.
+training/MODEL_CARD.md) reads each retrieved passage and proposes spans; `qa.calibrate` turns
+the evidence for each span into its score, the expected F1 of answering with it.
 """
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 
+from qa.calibrate import Calibrator, Evidence
 from qa.ingest import is_label
 from qa.read import coverage, type_prior
 from qa.span_model import DEFAULT_MODEL_DIR, SpanCandidate, SpanModel
@@ -23,7 +16,7 @@ from qa.types import Hit, Passage, Span
 
 
 CANDIDATES_PER_PASSAGE = 5
-RANK_DISCOUNT = 0.1
+CALIBRATION = "calibration.json"
 
 
 def model_available(model_dir: Path = DEFAULT_MODEL_DIR) -> bool:
@@ -35,22 +28,69 @@ class NeuralReader:
 
     name = "neural"
 
-    def __init__(self, model_dir: Path = DEFAULT_MODEL_DIR, threads: int | None = None) -> None:
+    def __init__(
+        self, model_dir: Path = DEFAULT_MODEL_DIR, threads: int | None = None, first: int = 0, sure: float = 1.0
+    ) -> None:
         self._model = SpanModel(model_dir, threads=threads)
+        self._calibration = model_dir / CALIBRATION
+        self.first, self.sure = first, sure
+
+    @cached_property
+    def _calibrator(self) -> Calibrator:
+        """Loaded on first read, so `evidence()` works for fitting a calibrator before one exists."""
+        return Calibrator.load(self._calibration)
 
     def read(self, question: str, hits: list[Hit], idf: dict[str, float], unknown_idf: float) -> list[Span]:
+        """Spans by calibrated score. With `first` set, the top `first` passages are read alone,
+        and the rest only when no span of theirs reaches `sure`: the model's forward passes are
+        nearly all of a question's time, and a sure answer in the best passages rarely loses."""
+        first = self.first if 0 < self.first < len(hits) else len(hits)
+        looked = self._look(question, hits[:first], 0)
+        spans = self._score(self._evidence(question, hits[:first], looked, idf, unknown_idf))
+        if first < len(hits) and (not spans or spans[0].score < self.sure):
+            looked = tuple(a + b for a, b in zip(looked, self._look(question, hits[first:], first)))
+            spans = self._score(self._evidence(question, hits, looked, idf, unknown_idf))
+        return spans
+
+    def evidence(
+        self, question: str, hits: list[Hit], idf: dict[str, float], unknown_idf: float
+    ) -> list[tuple[Hit, int, int, Evidence]]:
+        """Each distinct candidate span (passage offsets) of all `hits`, with what speaks for it;
+        the calibrator's fit (training/fit_calibrator.py) reads the same evidence."""
+        return self._evidence(question, hits, self._look(question, hits, 0), idf, unknown_idf)
+
+    def _look(self, question: str, hits: list[Hit], base: int) -> tuple[list[SpanCandidate], list[float]]:
+        """The model's candidates in passage offsets (context index counted from `base`), and
+        the "no answer" probability of every window it read."""
         shown = [_shown(h.passage) for h in hits]
         raw = self._model.predict(question, [text for text, _ in shown], top_n=CANDIDATES_PER_PASSAGE)
-        candidates = [m for m in (_in_passage(c, shown[c.context_index][1]) for c in raw) if m is not None]
-        covered = [coverage(question, h.passage.searchable, idf, unknown_idf) for h in hits]
-        spans = []
-        for best, p_cluster in _clusters(candidates):
-            hit = hits[best.context_index]
-            start, end = _first_line(hit.passage.text, best.start, best.end)
-            evidence = confidence(p_cluster, best.null_score, covered[best.context_index]) * _rank_prior(hit.rank)
-            spans.append(Span(hit, start, end, round(evidence * type_prior(question, hit.passage.text[start:end]), 4)))
+        candidates = [_in_passage(c, shown[c.context_index][1], base) for c in raw]
+        return [c for c in candidates if c is not None], [c.null_score for c in raw]
+
+    def _score(self, found: list[tuple[Hit, int, int, Evidence]]) -> list[Span]:
+        spans = [Span(hit, start, end, round(self._calibrator.probability(ev), 4)) for hit, start, end, ev in found]
         spans.sort(key=lambda s: -s.score)
         return spans
+
+    @staticmethod
+    def _evidence(
+        question: str, hits: list[Hit], looked: tuple[list[SpanCandidate], list[float]], idf: dict[str, float], unknown_idf: float
+    ) -> list[tuple[Hit, int, int, Evidence]]:
+        candidates, nulls = looked
+        covered = [coverage(question, h.passage.searchable, idf, unknown_idf) for h in hits]
+        best_null = min(nulls, default=1.0)
+        clusters = _clusters(candidates)
+        top = sorted((p for _, p in clusters), reverse=True)[:2] + [0.0, 0.0]
+        out = []
+        for best, p_cluster in clusters:
+            hit = hits[best.context_index]
+            start, end = _first_line(hit.passage.text, best.start, best.end)
+            evidence = Evidence(
+                p_cluster, best.null_score, covered[best.context_index], type_prior(question, hit.passage.text[start:end]),
+                hit.rank, hit.dense, best_null, top[1] if p_cluster == top[0] else top[0],
+            )
+            out.append((hit, start, end, evidence))
+        return out
 
 
 def _shown(passage: Passage) -> tuple[str, list[int] | None]:
@@ -70,21 +110,12 @@ def _shown(passage: Passage) -> tuple[str, list[int] | None]:
     return "".join(t for t, _ in pieces), [i for t, i in pieces for _ in t]
 
 
-def _in_passage(c: SpanCandidate, origin: list[int] | None) -> SpanCandidate | None:
+def _in_passage(c: SpanCandidate, origin: list[int] | None, base: int = 0) -> SpanCandidate | None:
     """The candidate in passage offsets; None when it lies in a heading shown only to the model."""
-    if origin is None:
-        return c
-    start, last = origin[c.start], origin[c.end - 1]
+    start, last = (c.start, c.end - 1) if origin is None else (origin[c.start], origin[c.end - 1])
     if start < 0 or last < 0:
         return None
-    return SpanCandidate(c.context_index, start, last + 1, c.score, c.null_score)
-
-
-def _rank_prior(rank: int) -> float:
-    """Retrieval's vote: the model reads each passage alone and is as sure of a span in the
-    sixth passage as in the first. Discounting by fused rank lifted F1 on a 600-question SQuAD
-    v1.1 dev sample from 70.9 to 73.4 (coefficient swept over 0.05-0.4, 0.1 best)."""
-    return 1.0 / (1.0 + RANK_DISCOUNT * rank)
+    return SpanCandidate(c.context_index + base, start, last + 1, c.score, c.null_score)
 
 
 def _clusters(candidates: list[SpanCandidate]) -> list[tuple[SpanCandidate, float]]:
@@ -111,13 +142,3 @@ def _first_line(text: str, start: int, end: int) -> tuple[int, int]:
     if cut == -1:
         return start, end
     return start, cut if cut > start else end
-
-
-def confidence(p_span: float, p_null: float, covered: float) -> float:
-    """One score in [0, 1] meaning the same across questions (see the module docstring).
-
-    The model's span-versus-no-answer odds carry most of the weight; coverage and the absolute
-    span probability only scale it, so a sure answer in a passage that words things differently
-    from the question survives, while a guess in a passage about something else does not."""
-    relative = p_span / (p_span + p_null) if p_span + p_null > 0 else 0.0
-    return round(relative * (0.4 + 0.6 * covered) * (0.6 + 0.4 * p_span), 4)

@@ -51,7 +51,7 @@ class QAService:
     @property
     def reader(self) -> Reader:
         if self._reader is None:
-            self._reader = make_reader(self.settings.reader, self.settings.threads)
+            self._reader = make_reader(self.settings)
         return self._reader
 
     @property
@@ -302,17 +302,18 @@ def open_store(settings: Settings) -> Store:
     return store.LocalStore(settings.data_dir)
 
 
-def make_reader(kind: str, threads: int | None = None) -> Reader:
+def make_reader(settings: Settings) -> Reader:
     """The configured reader; `auto` takes the trained model when its files are installed."""
     from qa.read import HeuristicReader
 
+    kind = settings.reader
     if kind in ("auto", "neural"):
         try:
             from qa.neural_reader import NeuralReader, model_available
         except ImportError:
             model_available = None
         if model_available is not None and model_available():
-            return NeuralReader(threads=threads)
+            return NeuralReader(threads=settings.threads, first=settings.read_first, sure=settings.read_sure)
         if kind == "neural":
             raise NotReady("the trained reader model is not installed (qa/models/reader/)")
     return HeuristicReader()

@@ -52,3 +52,41 @@ def test_spans_never_come_from_the_shown_heading(reader: NeuralReader) -> None:
     for span in reader.read("Which company built the bridge?", [hit], {}, 1.0):
         assert 0 <= span.start < span.end <= len(ARTICLE)
         assert "Acme" not in ARTICLE[span.start : span.end]
+
+
+def _counting(reader: NeuralReader, monkeypatch) -> list[int]:
+    """Record how many contexts each model call reads."""
+    calls: list[int] = []
+    predict = reader._model.predict
+
+    def counted(question, contexts, **kwargs):
+        calls.append(len(contexts))
+        return predict(question, contexts, **kwargs)
+
+    monkeypatch.setattr(reader._model, "predict", counted)
+    return calls
+
+
+NILE = "The Nile flows north through Egypt and empties into the Mediterranean Sea."
+
+
+@pytest.mark.slow
+def test_a_sure_answer_in_the_first_passages_skips_the_rest(reader: NeuralReader, monkeypatch) -> None:
+    hits = [_hit(ARTICLE, rank=0), _hit(NILE, rank=1)]
+    monkeypatch.setattr(reader, "first", 1)
+    monkeypatch.setattr(reader, "sure", 0.0)  # any span is sure enough
+    calls = _counting(reader, monkeypatch)
+    spans = reader.read("Who is the mayor?", hits, {}, 1.0)
+    assert calls == [1] and {s.hit.rank for s in spans} == {0}
+
+
+@pytest.mark.slow
+def test_without_a_sure_answer_every_passage_is_read_as_in_one_pass(reader: NeuralReader, monkeypatch) -> None:
+    hits = [_hit(ARTICLE, rank=0), _hit(NILE, rank=1)]
+    question = "Where does the Nile flow?"
+    at_once = [(s.hit.rank, s.start, s.end, s.score) for s in reader.read(question, hits, {}, 1.0)]
+    monkeypatch.setattr(reader, "first", 1)
+    monkeypatch.setattr(reader, "sure", 1.0)
+    calls = _counting(reader, monkeypatch)
+    in_two = [(s.hit.rank, s.start, s.end, s.score) for s in reader.read(question, hits, {}, 1.0)]
+    assert calls == [1, 1] and in_two == at_once
