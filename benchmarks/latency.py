@@ -4,8 +4,9 @@ For each question (seed corpus: tests/data/seed-dev.jsonl; SQuAD: a sample of v1
 over its 2,067 paragraphs), measured back to back so they see the same machine load:
   stages     tokenize, embed (question), search (dense FAISS + BM25 + fusion; dense alone too),
              read (reader tokenisation + forward + span decoding), cite, serialise (pydantic JSON)
-  floor      the encoder's forward pass on the question's tokens + the reader's forward pass on
-             the same windows, called directly (the cost no Python around them can avoid)
+  floor      the encoder's forward pass on the question's tokens + the reader's forward passes on
+             the windows the service had it read (recorded from its own calls, so early exit
+             and headings shown to the model count), called directly
   in-process QAService.ask with caches off
   http       POST /ask on a real `qa serve` over loopback (caches off), the end-to-end figure
 The ratio is end-to-end p50 / floor p50. Indexes are built once into benchmarks/out/data-<encoder>.
@@ -31,8 +32,7 @@ from qa.service import QAService, make_reader
 from qa.types import Result
 from tests.server import running_server
 
-# NeuralReader.read shows the model "\n" as "." (same length); the windows here match it exactly.
-STAGES = ("tokenize", "embed", "search", "dense", "read", "read_tokenize", "read_forward", "cite", "serialise")
+STAGES = ("tokenize", "embed", "search", "dense", "read", "read_tokenize", "read_forward", "cite", "serialise", "passages_read")
 
 
 def parse_args() -> argparse.Namespace:
@@ -42,7 +42,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--reader", default="auto", help="auto, neural, heuristic, or a folder with model.onnx")
     p.add_argument("--no-http", action="store_true", help="skip the real-server measurement")
-    p.add_argument("--retrieve-k", type=int, default=8, help="passages read per question (QA_RETRIEVE_K)")
+    p.add_argument("--retrieve-k", type=int, default=Settings().retrieve_k, help="passages retrieved per question (QA_RETRIEVE_K)")
     return p.parse_args()
 
 
@@ -59,8 +59,33 @@ class Laps:
         self._t = now
 
 
+def reader_calls(service: QAService, collection: str, question: str) -> list[tuple[str, list[str]]]:
+    """(question, contexts) of every span-model call the service makes for this question: the
+    texts as the reader shows them, and with early exit (`QA_READ_FIRST`) only what it read."""
+    model = getattr(service.reader, "_model", None)
+    if model is None:
+        return []
+    calls, predict = [], model.predict
+
+    def spy(q: str, contexts: list[str], **kwargs):
+        calls.append((q, list(contexts)))
+        return predict(q, contexts, **kwargs)
+
+    model.predict = spy
+    try:
+        service.ask(question, collection=collection)
+    finally:
+        del model.predict
+    return calls
+
+
+def _windows(model, calls: list[tuple[str, list[str]]]) -> list[list]:
+    return [[w for _, w in model._windows(model._clip_question(q), contexts)] for q, contexts in calls]
+
+
 def stage_times(service: QAService, collection: str, question: str) -> dict[str, float]:
     """The service's own steps, called one by one (QAService._ask_uncached does them in a row)."""
+    calls = reader_calls(service, collection, question)
     loaded, enc, laps = service._get(collection), service.encoder, Laps()
     if hasattr(enc, "tokenize"):
         tokens = enc.tokenize([question]); laps.lap("tokenize")
@@ -71,23 +96,23 @@ def stage_times(service: QAService, collection: str, question: str) -> dict[str,
     hits = loaded.retriever.search_batch([question], vector, service.settings.retrieve_k)[0]; laps.lap("search")
     lexical = loaded.retriever.lexical
     model = getattr(service.reader, "_model", None)
-    if model is not None:  # the neural reader: its tokenisation and forward pass apart
-        windows = model._windows(model._clip_question(question), [h.passage.text.replace("\n", ".") for h in hits]); laps.lap("read_tokenize")
-        model._run([w for _, w in windows]); laps.lap("read_forward")
+    if model is not None:  # the neural reader: its tokenisation and forward passes apart
+        windows = _windows(model, calls); laps.lap("read_tokenize")
+        for batch in windows:
+            model._run(batch)
+        laps.lap("read_forward")
     spans = service.reader.read(question, hits, lexical.idf, lexical.max_idf()); laps.lap("read")
     answers = service._distinct_answers(spans, loaded.collection, service.settings.top_k); laps.lap("cite")
     body = Result(question, answers[0].text if answers else None, tuple(answers), 0.0).to_dict()
     AskResponse.model_validate(body).model_dump_json(); laps.lap("serialise")
+    laps.times["passages_read"] = float(sum(len(c) for _, c in calls))
     return laps.times
 
 
 def floor_ms(service: QAService, collection: str, question: str) -> float:
     """Only the model forward passes, on exactly the inputs the service gives them."""
-    loaded, enc = service._get(collection), service.encoder
-    vector = service.encoder.encode([question])
-    hits = loaded.retriever.search_batch([question], vector, service.settings.retrieve_k)[0]
-    model = getattr(service.reader, "_model", None)
-    windows = model._windows(model._clip_question(question), [h.passage.text.replace("\n", ".") for h in hits]) if model else []
+    enc, model = service.encoder, getattr(service.reader, "_model", None)
+    windows = _windows(model, reader_calls(service, collection, question)) if model else []
     if hasattr(enc, "tokenize"):
         tokens = enc.tokenize([question])
         started = time.perf_counter()
@@ -95,8 +120,8 @@ def floor_ms(service: QAService, collection: str, question: str) -> float:
     else:
         started = time.perf_counter()
         enc.encode([question])
-    if windows:
-        model._run([w for _, w in windows])
+    for batch in windows:
+        model._run(batch)
     return (time.perf_counter() - started) * 1000
 
 
@@ -173,8 +198,10 @@ def main() -> None:
             if r[part].get("n"):
                 rows.append((name, part, r[part]["p50"], r[part]["p95"], r[part]["p99"]))
         rows.append((name, "e2e/floor (p50)", r["ratio_e2e_to_floor"], "", ""))
-    body = {"encoder": args.encoder, "reader": service.reader.name, "retrieve_k": args.retrieve_k, "results": results}
-    suffix = "" if args.retrieve_k == 8 else f"-k{args.retrieve_k}"
+    settings = service.settings
+    body = {"encoder": args.encoder, "reader": service.reader.name, "retrieve_k": args.retrieve_k,
+            "read_first": settings.read_first, "read_sure": settings.read_sure, "results": results}
+    suffix = "" if args.retrieve_k == Settings().retrieve_k else f"-k{args.retrieve_k}"
     report(f"latency-{args.encoder}{suffix}", body, rows, ("corpus", "stage (ms)", "p50", "p95", "p99"))
 
 
