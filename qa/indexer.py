@@ -18,7 +18,7 @@ from qa.embed import Encoder
 from qa.store import Collection, Store
 from qa.errors import CorruptFile, NotFound, UnsupportedFile
 from qa.ingest import collect_files, read_document, split_passages
-from qa.types import Document, Passage
+from qa.types import Document
 
 
 @dataclass(frozen=True)

@@ -40,15 +40,14 @@ from pathlib import Path
 
 import numpy as np
 
-from index.milvus_index import MilvusIndex, batches, connect
+from index.milvus_index import MilvusIndex, connect
 from qa.errors import IndexMismatch, InvalidInput, NotFound
 from qa.lexical import tokenize
+from qa.milvus_meta import VALUE_BYTES, MetaTable
 from qa.store import FORMAT_VERSION, document_from, passage_from, passage_row
 from qa.types import Document, Passage
 
-META = "verbatim_meta"
 PASSAGE_FIELDS = {"doc_id": 64, "passage": 65535}
-VALUE_BYTES = 65535  # Milvus's largest VARCHAR
 PART_CHARS = 16000  # 16,000 characters are at most 64,000 UTF-8 bytes: one VARCHAR
 MAX_TERM_CHARS = 200  # longer "terms" (digit runs) are left out of the df table
 DOCUMENT_CACHE = 256  # documents kept per loaded collection, for citations
@@ -72,60 +71,6 @@ def passage_key(passage_id: str) -> int:
     """The int64 Milvus key of a passage: 63 bits of its 16-hex-digit id (non-negative, because
     indexes answer -1 for "no vector")."""
     return int(passage_id, 16) & (2**63 - 1)
-
-
-class MetaTable:
-    """Key -> (text, number) rows in one Milvus collection (Milvus 2.3 wants a vector field in
-    every collection: a constant 2-d one, never searched)."""
-
-    def __init__(self, client, name: str = META) -> None:
-        self.client, self.name = client, name
-        if not client.has_collection(name):
-            self._create()
-        client.load_collection(name)
-
-    def _create(self) -> None:
-        from pymilvus import DataType, MilvusClient
-
-        schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
-        schema.add_field("key", DataType.VARCHAR, is_primary=True, max_length=512)
-        schema.add_field("value", DataType.VARCHAR, max_length=VALUE_BYTES)
-        schema.add_field("num", DataType.INT64)
-        schema.add_field("vec", DataType.FLOAT_VECTOR, dim=2)
-        params = self.client.prepare_index_params()
-        params.add_index(field_name="vec", index_type="FLAT", metric_type="L2")
-        self.client.create_collection(self.name, schema=schema, index_params=params, consistency_level="Session")
-
-    def put(self, rows: Iterable[tuple[str, str, int]]) -> None:
-        entities = [{"key": k, "value": v, "num": n, "vec": [0.0, 0.0]} for k, v, n in rows]
-        for batch in batches(entities, 1000):
-            self.client.upsert(self.name, list(batch))
-
-    def get(self, keys: Iterable[str]) -> dict[str, tuple[str, int]]:
-        found: dict[str, tuple[str, int]] = {}
-        for batch in batches(list(keys), 1000):
-            rows = self.client.query(self.name, filter=f"key in {json.dumps(list(batch))}", output_fields=["key", "value", "num"])
-            found.update({r["key"]: (r["value"], int(r["num"])) for r in rows})
-        return found
-
-    def scan(self, prefix: str) -> Iterator[tuple[str, str, int]]:
-        """Every row whose key starts with `prefix` (letters, digits and '/' only: '_' is a LIKE wildcard)."""
-        rows = self.client.query_iterator(self.name, batch_size=1000, filter=f'key like "{prefix}%"',
-                                          output_fields=["key", "value", "num"])
-        while page := rows.next():
-            yield from ((r["key"], r["value"], int(r["num"])) for r in page)
-        rows.close()
-
-    def delete(self, keys: Iterable[str] = (), prefix: str | None = None) -> None:
-        """Delete rows by key or prefix, then wait until the deletes are visible (a Strong read:
-        Milvus 2.3 does not make a session see its own deletes)."""
-        keys = list(keys)
-        for batch in batches(keys, 1000):
-            self.client.delete(self.name, filter=f"key in {json.dumps(list(batch))}")
-        if prefix is not None:
-            self.client.delete(self.name, filter=f'key like "{prefix}%"')
-        if keys or prefix is not None:
-            self.client.query(self.name, filter="", output_fields=["count(*)"], consistency_level="Strong")
 
 
 class MilvusCollection:
