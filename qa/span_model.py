@@ -55,6 +55,9 @@ class SpanModel:
         if threads:
             opts.intra_op_num_threads = threads
             opts.inter_op_num_threads = 1
+        # Threads left spinning after the last window would take the cores from what follows (the
+        # answer's citations, the HTTP reply, the next question's embedding).
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(str(model_dir / "model.onnx"), sess_options=opts, providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self._session.get_inputs()}
 
