@@ -24,7 +24,8 @@ def model_available(model_dir: Path = DEFAULT_MODEL_DIR) -> bool:
 
 
 class NeuralReader:
-    """Reads all retrieved passages in one batched ONNX call."""
+    """Reads the retrieved passages (the top `first` before the others, see `read`) and scores
+    each candidate span with the calibrator shipped beside the model."""
 
     name = "neural"
 
