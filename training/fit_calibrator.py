@@ -132,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     x, y, q = design(rows)
     titles = sorted({r["title"] for r in rows})
     fold = np.array([zlib.crc32(rows[i]["title"].encode()) % 2 for i in q])
+    if len(set(fold.tolist())) < 2:
+        sys.exit(f"{args.squad2}: its {len(titles)} article(s) all fall in one fold; held-out figures need more articles")
     held_out = np.zeros(len(y))
     for k in (0, 1):
         held_out[fold == k] = fit(x[fold != k], y[fold != k], args.c).predict_proba(x[fold == k])[:, 1]
