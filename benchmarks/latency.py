@@ -94,14 +94,13 @@ def stage_times(service: QAService, collection: str, question: str) -> dict[str,
         vector = enc.encode([question]); laps.lap("embed")
     loaded.collection.index.search(vector, min(DENSE_DEPTH, len(loaded.collection.passages))); laps.lap("dense")
     hits = loaded.retriever.search_batch([question], vector, service.settings.retrieve_k)[0]; laps.lap("search")
-    lexical = loaded.retriever.lexical
     model = getattr(service.reader, "_model", None)
     if model is not None:  # the neural reader: its tokenisation and forward passes apart
         windows = _windows(model, calls); laps.lap("read_tokenize")
         for batch in windows:
             model._run(batch)
         laps.lap("read_forward")
-    spans = service.reader.read(question, hits, lexical.idf, lexical.max_idf()); laps.lap("read")
+    spans = service.reader.read(question, hits, *loaded.retriever.idf(question)); laps.lap("read")
     answers = service._distinct_answers(spans, loaded.collection, service.settings.top_k); laps.lap("cite")
     body = Result(question, answers[0].text if answers else None, tuple(answers), 0.0).to_dict()
     AskResponse.model_validate(body).model_dump_json(); laps.lap("serialise")

@@ -64,9 +64,6 @@ class Collection:
         except KeyError:
             raise NotFound(f"no document with id {doc_id!r} in collection {self.name!r}") from None
 
-    def passages_of(self, doc_id: str) -> list[int]:
-        return [i for i, p in enumerate(self.passages) if p.doc_id == doc_id]
-
     @property
     def files(self) -> dict[str, dict]:
         """Source path -> doc_id and sha256 of every indexed file."""
@@ -281,16 +278,13 @@ class LocalStore:
     ) -> Collection:
         """A new version holding `documents`: the passages and vectors of those in `current` are
         reused, the others come from `fresh` (their passages, in document order) and `vectors`."""
-        rows_of: dict[str, list[int]] = {}
-        for i, passage in enumerate(fresh):
-            rows_of.setdefault(passage.doc_id, []).append(i)
+        rows_of, kept_of = _rows_by_document(fresh), _rows_by_document(current.passages if current else [])
         passages: list[Passage] = []
         rows: list[np.ndarray] = []
         for doc in documents:
             if current is not None and doc.doc_id in current.documents:
-                kept = current.passages_of(doc.doc_id)
-                passages.extend(current.passages[i] for i in kept)
-                rows.extend(current.vectors[i] for i in kept)
+                passages.extend(current.passages[i] for i in kept_of.get(doc.doc_id, []))
+                rows.extend(current.vectors[i] for i in kept_of.get(doc.doc_id, []))
             else:
                 passages.extend(fresh[i] for i in rows_of.get(doc.doc_id, []))
                 rows.extend(vectors[i] for i in rows_of.get(doc.doc_id, []))
@@ -301,6 +295,15 @@ class LocalStore:
         from qa.retrieve import Retriever  # retrieve imports this module
 
         return Retriever(collection)
+
+
+def _rows_by_document(passages: list[Passage]) -> dict[str, list[int]]:
+    """doc_id -> the indexes of its passages, in one pass (a lookup per document would rescan
+    every passage of the collection for each document kept)."""
+    rows: dict[str, list[int]] = {}
+    for i, passage in enumerate(passages):
+        rows.setdefault(passage.doc_id, []).append(i)
+    return rows
 
 
 def as_store(where: "Path | str | LocalStore"):

@@ -30,12 +30,11 @@ from sklearn.linear_model import LogisticRegression
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa import eval_data, eval_run, store  # noqa: E402
+from qa import eval_data, eval_run  # noqa: E402
 from qa.calibrate import FEATURES, Calibrator  # noqa: E402
 from qa.config import Settings  # noqa: E402
 from qa.evaluate import f1_score  # noqa: E402
 from qa.neural_reader import NeuralReader  # noqa: E402
-from qa.retrieve import Retriever  # noqa: E402
 from qa.service import QAService  # noqa: E402
 
 HAS_ANS_FLOOR = 70.0  # the operating point: best NoAns accuracy with HasAns F1 >= 70
@@ -63,14 +62,14 @@ until the file or the code that retrieves, reads and computes features changes).
     service = QAService(settings)
     evalset = eval_data.load(path)
     corpus = eval_run.build_corpus(service, evalset)
-    retriever = Retriever(store.load(settings.data_dir, corpus.collection))
+    retriever = service.store.retriever(service.store.load(corpus.collection))
     reader: NeuralReader = service.reader
     titles = {qa["id"]: a["title"] for a in json.loads(source)["data"] for p in a["paragraphs"] for qa in p["qas"]}
     rows = []
     for batch in eval_run.batches(evalset.questions, 64):
         texts = [q.question for q in batch]
         for q, hits in zip(batch, retriever.search_batch(texts, service.encoder.encode(texts), k)):
-            spans = reader.evidence(q.question, hits, retriever.lexical.idf, retriever.lexical.max_idf())
+            spans = reader.evidence(q.question, hits, *retriever.idf(q.question))
             rows.append({"title": titles[q.qid], "answers": list(q.answers), "spans": [
                 {"text": hit.passage.text[s:e], "features": ev.vector()} for hit, s, e, ev in spans]})
         print(f"\r{len(rows)}/{len(evalset.questions)} questions read", end="", file=sys.stderr, flush=True)
