@@ -52,10 +52,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def collect(path: Path, report: Path, k: int) -> list[dict]:
     """One row per question: its article, gold answers and candidate spans with features (cached
-until the file or the code that retrieves, reads and computes features changes)."""
+until the file, the code that retrieves, reads and computes features, the span model or the
+embedding model changes)."""
     source = path.read_bytes()
     code = b"".join((ROOT / "qa" / f).read_bytes() for f in ("retrieve.py", "neural_reader.py", "calibrate.py", "read.py"))
-    cache = report / f"examples-{hashlib.sha1(source + code).hexdigest()[:12]}-k{k}.jsonl"
+    models = (ROOT / "qa/models/reader/model.onnx").read_bytes() + Settings().embed_model.encode()
+    cache = report / f"examples-{hashlib.sha1(source + code + models).hexdigest()[:12]}-k{k}.jsonl"
     if cache.is_file():
         return [json.loads(line) for line in cache.read_text().splitlines()]
     settings = Settings(data_dir=report / "data", reader="neural")

@@ -77,6 +77,64 @@ def load_examples(path: Path, exclude: set[tuple[str, int]] | None = None) -> li
     return out
 
 
+class HardNegatives:
+    """The same article's paragraph that looks most like the question's own, yet lacks its answer.
+
+    Why: in the product the reader sees several retrieved passages, mostly from one document, and
+    its largest loss is a neighbouring paragraph with a plausible span beating the right one. A
+    question paired with such a paragraph, labelled unanswerable, teaches the reader to refuse it;
+    the same pairs give the bi-encoder negatives that in-batch sampling almost never finds.
+    Scored by the IDF of the question's words found in the paragraph (a BM25 without length terms).
+    """
+
+    def __init__(self, examples: list[Example]) -> None:
+        self._contexts: dict[str, list[str]] = collections.defaultdict(list)
+        self._words: dict[str, set[str]] = {}
+        for ex in examples:
+            if ex.context not in self._words:
+                self._words[ex.context] = _words(ex.context)
+                self._contexts[ex.title].append(ex.context)
+        df = collections.Counter(w for ws in self._words.values() for w in ws)
+        n = len(self._words)
+        self._idf = {w: float(np.log(1 + n / c)) for w, c in df.items()}
+
+    def pick(self, ex: Example) -> str | None:
+        """The hardest negative paragraph for an answerable example, or None if its article has none."""
+        question = _words(ex.question)
+        answers = [a.lower() for a in ex.answers]
+        best, best_score = None, 0.0
+        for ctx in self._contexts.get(ex.title, []):
+            if ctx == ex.context or any(a in ctx.lower() for a in answers):
+                continue
+            words = self._words[ctx]
+            score = sum(self._idf.get(w, 0.0) for w in question if w in words)
+            if score > best_score:
+                best, best_score = ctx, score
+        return best
+
+    def distractors(self, examples: list[Example], fraction: float, seed: int) -> list[Example]:
+        """Unanswerable copies of a random `fraction` of the answerable examples, over their hard negative."""
+        rng = np.random.default_rng(seed)
+        out = []
+        for ex in examples:
+            if not ex.answers or rng.random() >= fraction:
+                continue
+            ctx = self.pick(ex)
+            if ctx is not None:
+                out.append(Example(f"{ex.qid}-distractor", ex.question, ctx, [], [], ex.title))
+        return out
+
+
+_STOPWORDS = frozenset(
+    "a an the of in on at to for from by with and or is are was were be been do does did what which who "
+    "whom whose when where why how that this these those it its as than not".split()
+)
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"\w+", text.lower()) if w not in _STOPWORDS}
+
+
 def load_overlap(path: Path) -> set[tuple[str, int]]:
     """(title, paragraph_index) pairs listed in squad-v1.1-train.dev-overlap.json."""
     with open(path, encoding="utf-8") as fh:

@@ -73,6 +73,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--max-length", type=int, default=384)
     p.add_argument("--stride", type=int, default=128)
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument(
+        "--distractors", type=float, default=0.0,
+        help="share of answerable questions also paired, as unanswerable, with their article's hardest other paragraph",
+    )
+    p.add_argument("--unanswerable-repeat", type=int, default=1, help="show each unanswerable question this many times")
     p.add_argument("--max-examples", type=int, default=None, help="use the first N training examples (smoke tests)")
     p.add_argument("--max-eval-examples", type=int, default=None)
     p.add_argument("--max-steps", type=int, default=None, help="stop after N optimizer steps (smoke tests)")
@@ -162,13 +167,18 @@ def load_training_features(args: argparse.Namespace, tok) -> tuple[dict[str, tor
     if args.max_examples:
         rng = random.Random(args.seed)
         examples = rng.sample(examples, min(args.max_examples, len(examples)))
+    n_unanswerable = sum(1 for e in examples if not e.answers)
+    distractors = su.HardNegatives(examples).distractors(examples, args.distractors, args.seed) if args.distractors else []
+    examples += [e for e in examples if not e.answers] * (args.unanswerable_repeat - 1) + distractors
     t0 = time.time()
     feats = su.build_features(tok, examples, with_labels=True)
     ids, types, mask, lengths = su.pad_features(feats, args.max_length)
     stats = {
         "train_examples_after_decontamination": n_all,
         "train_examples_used": len(examples),
-        "unanswerable_used": sum(1 for e in examples if not e.answers),
+        "unanswerable_used": n_unanswerable,
+        "unanswerable_repeat": args.unanswerable_repeat,
+        "distractors": len(distractors),
         "train_windows": len(lengths),
         "windows_labelled_cls": int(sum(1 for s in feats.start_positions if s == 0)),
         "excluded_paragraphs": len(exclude),
@@ -241,6 +251,12 @@ def save_checkpoint(path: Path, model, optimizer, sched: LinearSchedule, epoch: 
 
 
 def export_fp16_parts(model, base: Path, export_dir: Path, metrics: dict) -> None:
+    """The reader's weights as a BertForQuestionAnswering folder of parts (see `write_parts`)."""
+    model.config.architectures = ["BertForQuestionAnswering"]
+    write_parts(model, export_dir, metrics)
+
+
+def write_parts(model, export_dir: Path, metrics: dict) -> None:
     """fp16 safetensors bytes split into <=15 MiB parts + config + metrics.
 
     Splitting the serialized bytes (not tensors) keeps the 23 MB embedding
@@ -253,7 +269,6 @@ def export_fp16_parts(model, base: Path, export_dir: Path, metrics: dict) -> Non
         old.unlink()
     for i in range(0, len(blob), PART_BYTES):
         (export_dir / f"model.safetensors.part{i // PART_BYTES:02d}").write_bytes(blob[i : i + PART_BYTES])
-    model.config.architectures = ["BertForQuestionAnswering"]
     (export_dir / "config.json").write_text(model.config.to_json_string())
     (export_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
 
@@ -288,6 +303,24 @@ def predict_logits(model, feats: su.Features, max_length: int, device: torch.dev
     return starts, ends
 
 
+def distractor_choice(model, tok, args: argparse.Namespace, device: torch.device, ex: list, preds: dict) -> dict:
+    """Gold paragraph against the article's hardest other one: how often the reader's margin over
+    its no-answer score is larger on the gold, and the F1 of the span it would then give."""
+    hn = su.HardNegatives(ex)
+    pairs = [(e, ctx) for e in ex if (ctx := hn.pick(e)) is not None]
+    other = [su.Example(e.qid, e.question, ctx, [], [], e.title) for e, ctx in pairs]
+    feats = su.build_features(tok, other, with_labels=False)
+    s, e = predict_logits(model, feats, args.max_length, device)
+    wrong = su.decode_predictions(other, feats, s, e)
+    chosen, gold = {}, 0
+    for e_, _ in pairs:
+        g, w = preds[e_.qid], wrong[e_.qid]
+        gold += g.score - g.null_score >= w.score - w.null_score
+        chosen[e_.qid] = g.text if g.score - g.null_score >= w.score - w.null_score else w.text
+    scores = su.squad_v1_scores([e_ for e_, _ in pairs], chosen)
+    return {"pairs": len(pairs), "chose_gold": gold / max(1, len(pairs)), **scores}
+
+
 def evaluate(model, tok, args: argparse.Namespace, device: torch.device) -> dict:
     """EM/F1 on SQuAD v1.1 dev (gold paragraph) and HasAns/NoAns on the v2.0 dev half."""
     results: dict = {}
@@ -297,6 +330,7 @@ def evaluate(model, tok, args: argparse.Namespace, device: torch.device) -> dict
         s, e = predict_logits(model, feats, args.max_length, device)
         preds = su.decode_predictions(ex, feats, s, e)
         results["squad_v1.1_dev"] = su.squad_v1_scores(ex, {q: p.text for q, p in preds.items()})
+        results["squad_v1.1_dev_vs_distractor"] = distractor_choice(model, tok, args, device, ex, preds)
     if args.eval_v2:
         ex = su.load_examples(args.eval_v2)[: args.max_eval_examples]
         feats = su.build_features(tok, ex, with_labels=False)
