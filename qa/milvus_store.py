@@ -112,33 +112,38 @@ class MilvusCollection:
 
     def document(self, doc_id: str) -> Document:
         """The full document (its parts joined), kept in a small LRU for the next citations."""
-        self.prefetch([doc_id])
+        loaded = self.prefetch([doc_id])  # kept even if other threads' prefetches evict it meanwhile
         with self._lock:
             if doc_id in self._cache:
                 self._cache.move_to_end(doc_id)
                 return self._cache[doc_id]
+        if doc_id in loaded:
+            return loaded[doc_id]
         raise NotFound(f"no document with id {doc_id!r} in collection {self.name!r}")
 
-    def prefetch(self, doc_ids: Iterable[str]) -> None:
+    def prefetch(self, doc_ids: Iterable[str]) -> dict[str, Document]:
         """Load the documents not cached yet in one lookup of their first `PREFETCH_PARTS` parts
         (every part row carries the document's part count; longer ones take a second lookup):
-        the retriever calls it with its hits' documents, so citing them costs no round trip."""
+        the retriever calls it with its hits' documents, so citing them costs no round trip.
+        Returns those it loaded."""
         with self._lock:
             wanted = [d for d in dict.fromkeys(doc_ids) if d not in self._cache and re.fullmatch(r"[0-9a-f]{1,64}", d or "")]
         if not wanted:
-            return
+            return {}
         found = self._meta.get(f"d/{self.build}/{d}/{n}" for d in wanted for n in range(PREFETCH_PARTS))
         rest = [f"d/{self.build}/{d}/{n}" for d in wanted if f"d/{self.build}/{d}/0" in found
                 for n in range(PREFETCH_PARTS, found[f"d/{self.build}/{d}/0"][1])]
         found.update(self._meta.get(rest))
+        loaded = {}
+        for d in wanted:
+            first = found.get(f"d/{self.build}/{d}/0")
+            if first is not None:
+                loaded[d] = document_from(json.loads("".join(found[f"d/{self.build}/{d}/{n}"][0] for n in range(first[1]))))
         with self._lock:
-            for d in wanted:
-                first = found.get(f"d/{self.build}/{d}/0")
-                if first is not None:
-                    text = "".join(found[f"d/{self.build}/{d}/{n}"][0] for n in range(first[1]))
-                    self._cache[d] = document_from(json.loads(text))
+            self._cache.update(loaded)
             while len(self._cache) > DOCUMENT_CACHE:
                 self._cache.popitem(last=False)
+        return loaded
 
     @cached_property
     def passages(self) -> list[Passage]:
