@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import auth, collections, errors, openai_compat, routes, widget
@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     resolved = settings or (service.settings if service else get_settings())
     app.state.keyring = auth.from_settings(resolved)
     allow_cors(app, resolved.cors_origins)
-    app.include_router(routes.router, dependencies=[Depends(auth.read_access)])
+    app.include_router(routes.router)
     app.include_router(collections.router)
     app.include_router(widget.router)
     openai_compat.install(app)  # /v1/...: after errors.install, whose handlers it scopes

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from fastapi import Request
 
+from qa.config import check_collection
 from qa.errors import Forbidden, InvalidInput, Unauthorized
 
 ANY = "*"
@@ -132,27 +133,24 @@ def keyring(request: Request) -> KeyRing:
 
 
 def write_access(request: Request) -> None:
-    """For `/collections/{name}/...` writes."""
-    keyring(request).check(request.headers.get("authorization"), request.path_params["name"], "write")
+    """For `/collections/{name}/...` writes: the path names the collection written."""
+    keyring(request).check(request.headers.get("authorization"), requested_collection(request, None), "write")
 
 
-async def read_access(request: Request) -> None:
-    """For every read that names a collection: in the path (`name`), the query (`collection`) or
-    the JSON body (`collection`, as /ask sends it; FastAPI has parsed the body already, so reading
-    it again here costs nothing). Without one, the service's default collection is meant."""
-    ring = keyring(request)
-    if not ring.private:
-        return
-    ring.check(request.headers.get("authorization"), await _collection_of(request), "read")
+def readable_collection(request: Request, named: str | None) -> str:
+    """The collection this request reads, once its key may read it. Routes answer from what this
+    returns, so the collection that auth checks is the one the answer comes from."""
+    name = requested_collection(request, named)
+    keyring(request).check(request.headers.get("authorization"), name, "read")
+    return name
 
 
-async def _collection_of(request: Request) -> str:
-    name = request.path_params.get("name") or request.query_params.get("collection")
-    if name is None and request.method == "POST":
-        try:
-            body = json.loads(await request.body() or b"{}")
-        except ValueError:
-            body = {}
-        name = body.get("collection") if isinstance(body, dict) else None
-    default = getattr(getattr(request.app.state, "service", None), "settings", None)
-    return str(name or (default.collection if default else "default"))
+def requested_collection(request: Request, named: str | None) -> str:
+    """The one rule for which collection a request means: the one it names (in the path, the
+    query or the body: `named`), and the service's default collection when it names none.
+    Naming two different ones is refused rather than guessed at."""
+    given = [named, request.path_params.get("name"), *request.query_params.getlist("collection")]
+    names = {check_collection(n) for n in given if n is not None}
+    if len(names) > 1:
+        raise InvalidInput(f"the request names more than one collection ({', '.join(sorted(names))}); name one")
+    return names.pop() if names else request.app.state.service.settings.collection

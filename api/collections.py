@@ -14,9 +14,10 @@ from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from api.auth import keyring, read_access, write_access
+from api.auth import keyring, readable_collection, write_access
 from api.routes import get_service
 from api.schemas import DocumentSummary, ErrorOut
+from qa.config import COLLECTION_PATTERN
 from qa.errors import Forbidden, InvalidInput, PayloadTooLarge, Unauthorized
 from qa.indexer import IndexReport
 from qa.service import QAService
@@ -24,7 +25,7 @@ from qa.uploads import Upload
 
 router = APIRouter(tags=["collections"])
 ERRORS = {code: {"model": ErrorOut} for code in (401, 403, 404, 413, 415, 422)}
-NAME = Path(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+NAME = Path(..., min_length=1, max_length=64, pattern=COLLECTION_PATTERN)
 FIELD = "files"
 _MULTIPART = {
     "requestBody": {
@@ -116,10 +117,9 @@ def collections(request: Request, service: QAService = Depends(get_service)) -> 
     "/collections/{name}/documents",
     response_model=list[DocumentSummary],
     responses=ERRORS,
-    dependencies=[Depends(read_access)],
 )
-def documents(name: str = NAME, service: QAService = Depends(get_service)) -> list[dict]:
-    return service.documents(name)
+def documents(request: Request, name: str = NAME, service: QAService = Depends(get_service)) -> list[dict]:
+    return service.documents(readable_collection(request, name))
 
 
 def _may_read(ring, authorization: str | None, name: str) -> bool:

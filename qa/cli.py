@@ -30,8 +30,23 @@ class _Group(click.Group):
 
 
 def _settings(**overrides) -> Settings:
-    """Flags override QA_* environment variables, which override defaults."""
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    """Flags override QA_* environment variables, which override defaults. A bad value (a flag or
+    a QA_* variable) is a user's mistake: say which setting and why, not a traceback."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        raise QAError("; ".join(map(_problem, exc.errors()))) from None
+
+
+def _problem(error: dict) -> str:
+    """One invalid setting in words: our own validators' messages as they are, pydantic's with
+    the setting's name."""
+    name = ".".join(map(str, error["loc"]))
+    if error["type"] == "value_error":
+        return f"{error['ctx']['error']} (setting {name!r})"
+    return f"invalid setting {name!r}: {error['msg']}"
 
 
 def _service(settings: Settings):

@@ -3,14 +3,41 @@ everything else receives explicit values."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from qa.errors import InvalidInput
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+COLLECTION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+_COLLECTION_NAME = re.compile(COLLECTION_PATTERN)
+
+
+def check_collection(name: str) -> str:
+    """The one collection-name rule (settings, HTTP schemas, routes, auth and the store use it):
+    names become folder names, so refuse anything that could escape or collide."""
+    if not isinstance(name, str) or not _COLLECTION_NAME.match(name):
+        raise InvalidInput(f"invalid collection name {str(name)[:80]!r}: use 1-64 letters, digits, '-' or '_', starting with a letter or digit")
+    return name
+
+
+def _valid_collection(name: str) -> str:
+    try:
+        return check_collection(name)
+    except InvalidInput as exc:
+        raise ValueError(exc.message) from None
+
+
+# A collection name as a pydantic type, for settings and request schemas; its JSON schema states
+# the same rule as the pattern, so OpenAPI clients see it.
+CollectionName = Annotated[
+    str, AfterValidator(_valid_collection), Field(json_schema_extra={"pattern": COLLECTION_PATTERN, "maxLength": 64})
+]
 
 
 class Settings(BaseSettings):
@@ -20,7 +47,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path(".qa-data"), description="Index, metadata and manifests.")
     seeds_dir: Path = Field(PROJECT_ROOT / "seeds", description="Corpus indexed when the data dir is empty.")
-    collection: str = Field("default", description="Collection used when a request names none.")
+    collection: CollectionName = Field(
+        "default", description="The default collection: the one a request or command that names none reads and writes."
+    )
     embed_model: str = Field("all-MiniLM-L6-v2", description="Packaged sentence-transformers model.")
     index_backend: str = Field(
         "faiss", description="Vector backend: faiss (embedded, the default), flat, or milvus (a Milvus server or "

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from qa import conversation, store
-from qa.config import Settings
+from qa.config import Settings, check_collection
 from qa.cache import LRU, QuestionVectors
 from qa.embed import Encoder, make_encoder
 from qa.errors import InvalidInput, NotFound, NotReady
@@ -99,7 +99,7 @@ class QAService:
         return report
 
     def index(self, paths: list[Path], collection: str | None = None) -> IndexReport:
-        name = store.check_name(collection or self.settings.collection)
+        name = check_collection(collection or self.settings.collection)
         with self._lock:
             loaded, report = sync_paths(self.store, name, paths, self.plan)
             self._install(name, loaded)
@@ -110,7 +110,7 @@ class QAService:
         """Upload: every file is parsed first (one bad file refuses all), the originals are kept in
         the data dir, then one new version is written. A file with the name of a stored upload
         replaces it; the same bytes again embed nothing."""
-        name = store.check_name(collection or self.settings.collection)
+        name = check_collection(collection or self.settings.collection)
         prepared = prepare(files, self.settings.max_upload_files)
         with self._lock:
             for safe, upload, _ in prepared:
@@ -122,7 +122,7 @@ class QAService:
 
     def remove_document(self, doc_id: str, collection: str | None = None) -> IndexReport:
         """Drop one document; the next question no longer sees it. An upload's original goes too."""
-        name = store.check_name(collection or self.settings.collection)
+        name = check_collection(collection or self.settings.collection)
         with self._lock:
             doc = self._get(name).collection.document(doc_id)
             loaded, report = remove_documents(self.store, name, [doc_id], self.plan)
@@ -139,7 +139,7 @@ class QAService:
     def _get(self, name: str | None) -> _Loaded:
         """The loaded collection, reloaded when another process (say `qa index` beside `qa serve`)
         switched its version. Never waits for a writer: the old version answers until then."""
-        name = store.check_name(name or self.settings.collection)
+        name = check_collection(name or self.settings.collection)
         loaded = self._loaded.get(name)
         stored = self.store.current_version(name)
         if loaded is not None and stored in (None, loaded.collection.version):

@@ -12,7 +12,6 @@ import fcntl
 import hashlib
 import json
 import os
-import re
 import shutil
 import time
 import uuid
@@ -25,18 +24,11 @@ from typing import Protocol
 import numpy as np
 
 from index import VectorIndex, describe, load_index, make_index
-from qa.errors import IndexMismatch, InvalidInput, NotFound
+from qa.config import check_collection
+from qa.errors import IndexMismatch, NotFound
 from qa.types import Document, Passage
 
 FORMAT_VERSION = 1
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-
-
-def check_name(name: str) -> str:
-    """Collection names become folder names: refuse anything that could escape or collide."""
-    if not _NAME.match(name or ""):
-        raise InvalidInput(f"invalid collection name {name!r}: use 1-64 letters, digits, '-' or '_'")
-    return name
 
 
 @dataclass
@@ -81,7 +73,7 @@ class Collection:
 
 
 def collection_dir(data_dir: Path, name: str) -> Path:
-    return Path(data_dir) / "collections" / check_name(name)
+    return Path(data_dir) / "collections" / check_collection(name)
 
 
 def list_collections(data_dir: Path) -> list[str]:

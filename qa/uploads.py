@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa import store
+from qa.config import check_collection
 from qa.errors import InvalidInput, PayloadTooLarge, UnsupportedFile
 from qa.ingest import SUPPORTED_SUFFIXES, parse_document
 from qa.types import Document
@@ -63,7 +63,7 @@ def prepare(files: list[Upload], max_files: int) -> list[tuple[str, Upload, Docu
 
 
 def uploads_dir(data_dir: Path, collection: str) -> Path:
-    return Path(data_dir) / "uploads" / store.check_name(collection)
+    return Path(data_dir) / "uploads" / check_collection(collection)
 
 
 def keep_original(data_dir: Path, collection: str, name: str, data: bytes) -> Path:

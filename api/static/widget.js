@@ -32,10 +32,10 @@
     position: data.position === "left" ? "left" : "right",
     color: data.color && window.CSS && CSS.supports("color", data.color) ? data.color : "#1d4ed8",
     open: data.open === "true" || data.open === "",
-    collection: data.collection || "default",
+    collection: data.collection || undefined, // none: the server's default collection
     topK: Math.min(Math.max(parseInt(data.topK, 10) || 3, 1), 10)
   };
-  var STORE_KEY = "verbatim-chat:" + opts.endpoint + ":" + opts.collection;
+  var STORE_KEY = "verbatim-chat:" + opts.endpoint + ":" + (opts.collection || "");
   var MAX_KEPT = 40; // entries kept in sessionStorage; the server sees at most the last 12 messages
   var uid = Math.random().toString(36).slice(2, 8);
 
