@@ -7,7 +7,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import auth, collections, errors, openai_compat, routes, widget
+from api import auth, collections, errors, routes, widget
+from api.openai import routes as openai_routes
 from qa.config import Settings, get_settings
 from qa.service import QAService
 
@@ -41,7 +42,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     app.include_router(routes.router)
     app.include_router(collections.router)
     app.include_router(widget.router)
-    openai_compat.install(app)  # /v1/...: after errors.install, whose handlers it scopes
+    openai_routes.install(app)  # /v1/...: after errors.install, whose handlers it scopes
     return app
 
 

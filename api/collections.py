@@ -20,8 +20,8 @@ from api.schemas import DocumentSummary, ErrorOut
 from qa.config import COLLECTION_PATTERN
 from qa.errors import Forbidden, InvalidInput, PayloadTooLarge, Unauthorized
 from qa.indexer import IndexReport
+from qa.ingest.uploads import Upload
 from qa.service import QAService
-from qa.uploads import Upload
 
 router = APIRouter(tags=["collections"])
 ERRORS = {code: {"model": ErrorOut} for code in (401, 403, 404, 413, 415, 422)}

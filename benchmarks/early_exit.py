@@ -14,10 +14,10 @@ import time
 
 from common import OUT, SQUAD_DEV, report, stats
 
-from qa import eval_data
 from qa.config import Settings
-from qa.eval_run import build_corpus
-from qa.evaluate import f1_score
+from qa.eval import data as eval_data
+from qa.eval.metrics import f1_score
+from qa.eval.run import build_corpus
 from qa.service import QAService
 
 SETTINGS = [(0, 1.0)] + [(first, sure) for first in (1, 2, 3) for sure in (0.3, 0.4, 0.5)]

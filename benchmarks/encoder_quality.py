@@ -14,7 +14,7 @@ import time
 import numpy as np
 from common import EVAL, OUT, read_jsonl, report
 
-from qa.embed import make_encoder
+from qa.embed.factory import make_encoder
 
 RETRIEVAL = EVAL / "squad-retrieval"
 

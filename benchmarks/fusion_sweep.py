@@ -78,9 +78,9 @@ BM25_VARIANTS = {  # name -> (k1, b, heading boost)
 
 def build_cache(data_dir: Path, folder: Path, splits: list[str], variants: list[str]) -> dict:
     """Per corpus: passage -> document index, and per split and BM25 variant the candidate arrays."""
-    from qa import eval_data
-    from qa.eval_run import build_corpus
-    from qa.lexical import BM25
+    from qa.eval import data as eval_data
+    from qa.eval.run import build_corpus
+    from qa.retrieve.lexical import BM25
 
     cache_dir = data_dir / "fusion-cache"
     cache_dir.mkdir(parents=True, exist_ok=True)
@@ -373,8 +373,8 @@ def fuse_rrf_like_production(lexical, dense_scores, dense_ids, k):
 def time_fusion(data_dir: Path, folder: Path, collection_name: str, alpha: float, depth: int, norm: str, n: int = 300) -> dict:
     """ms per question of the fusion step alone (BM25 scoring and FAISS search excluded and
     timed apart), on `n` questions of the folder, production-shaped code."""
-    from qa import eval_data
-    from qa.lexical import BM25
+    from qa.eval import data as eval_data
+    from qa.retrieve.lexical import BM25
 
     service = _service(data_dir)
     collection = service.store.load(collection_name)
@@ -402,13 +402,13 @@ def time_fusion(data_dir: Path, folder: Path, collection_name: str, alpha: float
 
 def check_production_shape(sq, alpha, depth, norm, data_dir, n=500) -> float:
     """Share of questions whose top-10 passages from the production-shaped function equal the
-    offline (cached-array) ranking: guards the formula handed over for qa/retrieve.py."""
+    offline (cached-array) ranking: guards the formula handed over for qa/retrieve/base.py (mix)."""
     a = sq["splits"]["test"]["arrays"]["k0.9b0.4"]
     s = linear(a, alpha, norm, depth, depth)
     order = np.argsort(-s, axis=1, kind="stable")[:n, :10]
     offline = np.take_along_axis(a["cand"][:n], order, 1)
-    from qa import eval_data
-    from qa.lexical import BM25
+    from qa.eval import data as eval_data
+    from qa.retrieve.lexical import BM25
 
     service = _service(data_dir)
     collection = service.store.load(sq["collection"])

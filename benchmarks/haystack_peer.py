@@ -6,7 +6,7 @@ Haystack (in its own venv, created here on first run: benchmarks/out/haystack-ve
 the MiniLM folder Verbatim uses and ExtractiveReader over Verbatim's reader weights (rebuilt from
 the fp32 ONNX export by reader_to_hf.py, logits checked). Verbatim runs in-process (QAService.ask,
 caches off) with its shipped reader (int8 ONNX). Both: one question at a time, after warm-up,
-retrieve 8 passages; EM/F1 of the top span with SQuAD's normalisation (qa.evaluate).
+retrieve 8 passages; EM/F1 of the top span with SQuAD's normalisation (qa.eval.metrics).
 
     .venv/bin/python benchmarks/haystack_peer.py --questions 200
 """
@@ -23,10 +23,10 @@ from pathlib import Path
 from common import OUT, ROOT, SQUAD_DEV, report, squad_paragraphs, stats
 from latency import make_service
 
-from qa import eval_data
-from qa.embed import PACKAGED_MODELS
-from qa.eval_run import build_corpus
-from qa.evaluate import exact_match, f1_score
+from qa.embed.base import PACKAGED_MODELS
+from qa.eval import data as eval_data
+from qa.eval.metrics import exact_match, f1_score
+from qa.eval.run import build_corpus
 
 VENV = OUT / "haystack-venv"
 PINS = ["haystack-ai<3", "torch==2.13.0", "sentence-transformers==6.2.0", "transformers==5.24.0",

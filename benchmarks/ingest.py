@@ -77,7 +77,7 @@ def index_run(name: str, encoder: str, data_dir: Path, limit: int | None) -> dic
 
 def raw_run(encoder: str, data_dir: Path) -> dict:
     """The passages `qa index` stored, encoded again by the bare encoder in a fresh process."""
-    from qa import store
+    from qa.store import local as store
 
     texts = [p.searchable for p in store.load(data_dir, "default").passages]
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
@@ -94,7 +94,7 @@ def raw_encode(encoder: str, texts_file: str, data_dir: str) -> None:
     if encoder == "torch":
         from sentence_transformers import SentenceTransformer
 
-        from qa.embed import PACKAGED_MODELS, offline
+        from qa.embed.base import PACKAGED_MODELS, offline
 
         offline()
         model = SentenceTransformer(str(PACKAGED_MODELS["all-MiniLM-L6-v2"][0]()), device="cpu")
@@ -102,7 +102,7 @@ def raw_encode(encoder: str, texts_file: str, data_dir: str) -> None:
         started = time.perf_counter()
         model.encode(texts, batch_size=64, normalize_embeddings=True)
     else:
-        from qa.embed import make_encoder
+        from qa.embed.factory import make_encoder
 
         model = make_encoder(encoder, "all-MiniLM-L6-v2", Path(data_dir) / "cache")
         model.encode(texts[:8])

@@ -24,11 +24,13 @@ from pathlib import Path
 from common import OUT, ROOT, SEED_QUESTIONS, SQUAD_DEV, read_jsonl, report, stats
 
 from api.schemas import AskResponse
-from qa import eval_data
 from qa.config import Settings
-from qa.eval_run import build_corpus
-from qa.retrieve import DENSE_DEPTH
-from qa.service import QAService, make_reader
+from qa.eval import data as eval_data
+from qa.eval.run import build_corpus
+from qa.read.answers import distinct_answers
+from qa.read.factory import make_reader
+from qa.retrieve.base import DENSE_DEPTH
+from qa.service import QAService
 from qa.types import Result
 from tests.server import running_server
 
@@ -100,8 +102,8 @@ def stage_times(service: QAService, collection: str, question: str) -> dict[str,
         for batch in windows:
             model._run(batch)
         laps.lap("read_forward")
-    spans = service.reader.read(question, hits, *loaded.retriever.idf(question)); laps.lap("read")
-    answers = service._distinct_answers(spans, loaded.collection, service.settings.top_k); laps.lap("cite")
+    spans = service.reader.read(question, hits); laps.lap("read")
+    answers = distinct_answers(spans, loaded.collection, service.settings.top_k); laps.lap("cite")
     body = Result(question, answers[0].text if answers else None, tuple(answers), 0.0).to_dict()
     AskResponse.model_validate(body).model_dump_json(); laps.lap("serialise")
     laps.times["passages_read"] = float(sum(len(c) for _, c in calls))
@@ -128,7 +130,7 @@ def make_service(args, data_dir: Path) -> QAService:
     settings = Settings(data_dir=data_dir, encoder=args.encoder, cache_size=0, retrieve_k=args.retrieve_k)
     reader = None
     if args.reader not in ("auto", "neural", "heuristic"):
-        from qa.neural_reader import NeuralReader
+        from qa.read.neural import NeuralReader
 
         reader = NeuralReader(Path(args.reader), threads=settings.threads)
     else:

@@ -17,8 +17,8 @@ import time
 import httpx
 from common import OUT, SQUAD_DEV, report, stats
 
-from qa import eval_data
-from qa.eval_run import corpus_collection
+from qa.eval import data as eval_data
+from qa.eval.run import corpus_collection
 from tests.server import running_server
 
 

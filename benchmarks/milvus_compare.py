@@ -28,16 +28,18 @@ from pathlib import Path
 import numpy as np
 from common import EVAL, report, stats
 
-from qa import eval_data
 from qa.config import Settings
-from qa.evaluate import Prediction, retrieval_metrics
+from qa.eval import data as eval_data
+from qa.eval.metrics import Prediction, retrieval_metrics
 from qa.indexer import IndexPlan
-from qa.ingest import parse_document, split_passages
-from qa.milvus_retrieve import MilvusRetriever
-from qa.milvus_store import MilvusStore
-from qa.retrieve import Retriever
+from qa.ingest.files import parse_document
+from qa.ingest.passages import split_passages
+from qa.retrieve.hybrid import HybridRetriever as Retriever
+from qa.retrieve.milvus import MilvusRetriever
 from qa.service import QAService
-from qa.store import LocalStore, passage_from
+from qa.store.local import LocalStore
+from qa.store.milvus import MilvusStore
+from qa.store.rows import passage_from
 
 DEPTH = 60  # passages retrieved per question, as `qa eval` does for BEIR (documents ranked to 20)
 BATCH = 32

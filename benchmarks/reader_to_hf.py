@@ -45,7 +45,7 @@ def convert(onnx_path: Path = FP32, target: Path = TARGET) -> Path:
     import torch
     from transformers import BertConfig, BertForQuestionAnswering
 
-    from qa.embed import PACKAGED_MODELS
+    from qa.embed.base import PACKAGED_MODELS
 
     base = PACKAGED_MODELS["all-MiniLM-L6-v2"][0]()
     config = BertConfig.from_pretrained(str(base), architectures=["BertForQuestionAnswering"], num_labels=2)

@@ -27,9 +27,10 @@ import numpy as np
 from common import OUT, SQUAD_DEV, report, rss_mb, stats
 
 from index import describe, load_index, make_index
-from qa import eval_data, store
-from qa.embed import make_encoder
-from qa.eval_run import corpus_collection
+from qa.embed.factory import make_encoder
+from qa.eval import data as eval_data
+from qa.eval.run import corpus_collection
+from qa.store import local as store
 
 DIM = 384
 DEPTH = 50  # qa.retrieve.DENSE_DEPTH: what the retriever asks FAISS for

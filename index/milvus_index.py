@@ -138,6 +138,15 @@ class MilvusIndex:
                 found[int(row["id"])] = {f: row[f] for f in fields}
         return found
 
+    def each_row(self, fields: list[str]) -> Iterator[dict]:
+        """Every stored row's attributes, read in pages (a whole collection does not fit one query)."""
+        pages = self.client.query_iterator(self.collection, batch_size=QUERY_BATCH, filter="", output_fields=fields)
+        try:
+            while page := pages.next():
+                yield from ({f: row[f] for f in fields} for row in page)
+        finally:
+            pages.close()
+
     def ids_where(self, field: str, values: Sequence[str]) -> np.ndarray:
         """Ids whose attribute `field` is one of `values` (e.g. all passages of some documents)."""
         found: list[int] = []

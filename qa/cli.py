@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from qa.config import Settings
+from qa.config import Settings, load_settings
 from qa.errors import QAError
 
 
@@ -30,23 +30,8 @@ class _Group(click.Group):
 
 
 def _settings(**overrides) -> Settings:
-    """Flags override QA_* environment variables, which override defaults. A bad value (a flag or
-    a QA_* variable) is a user's mistake: say which setting and why, not a traceback."""
-    from pydantic import ValidationError
-
-    try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
-    except ValidationError as exc:
-        raise QAError("; ".join(map(_problem, exc.errors()))) from None
-
-
-def _problem(error: dict) -> str:
-    """One invalid setting in words: our own validators' messages as they are, pydantic's with
-    the setting's name."""
-    name = ".".join(map(str, error["loc"]))
-    if error["type"] == "value_error":
-        return f"{error['ctx']['error']} (setting {name!r})"
-    return f"invalid setting {name!r}: {error['msg']}"
+    """Flags override QA_* environment variables, which override defaults."""
+    return load_settings(**{k: v for k, v in overrides.items() if v is not None})
 
 
 def _service(settings: Settings):
@@ -59,7 +44,7 @@ def _indexing_service(settings: Settings):
     """The service, embedding on Ray when an address is set."""
     if not settings.ray_address:
         return _service(settings)
-    from qa.ray_embed import RayEncoder
+    from qa.embed.ray_encoder import RayEncoder
     from qa.service import QAService
 
     cache = settings.model_cache or settings.data_dir / "cache"
@@ -221,7 +206,7 @@ def eval_(file: Path, report_dir: Path | None, corpus_from_file: bool, url: str 
       qa eval scifact/ --report reports/scifact       # BEIR: qrels/test.tsv, or name another qrels file
       qa eval questions.jsonl --url http://127.0.0.1:8000
     """
-    from qa import eval_data
+    from qa.eval import data as eval_data
 
     settings = _settings(data_dir=data_dir, collection=collection, top_k=top_k)
     gates = _gates(min_f1, min_em, min_recall, min_mrr, min_ndcg)
@@ -236,7 +221,7 @@ def _evaluate(settings: Settings, evalset, url: str | None, from_file: bool, tun
     """Run every question, in-process or against --url; returns predictions, answering seconds, meta."""
     from tqdm import tqdm
 
-    from qa import eval_run
+    from qa.eval import run as eval_run
     from qa.errors import InvalidInput
 
     meta = {"file": evalset.path, "format": evalset.kind, "questions": len(evalset.questions), "argv": " ".join(sys.argv[1:])}
@@ -261,9 +246,10 @@ def _evaluate(settings: Settings, evalset, url: str | None, from_file: bool, tun
 
 def _finish_eval(settings: Settings, evalset, preds, seconds: float, meta: dict, report_dir, sweep: bool, tune: bool, gates) -> None:
     """Print the summary, write the report, tune, and exit 1 naming each figure below its gate."""
-    from qa import eval_report, eval_run
-    from qa.evaluate import failed_gates, summarize
-    from qa.service import open_store
+    from qa.eval import report as eval_report
+    from qa.eval import run as eval_run
+    from qa.eval.metrics import failed_gates, summarize
+    from qa.store.factory import open_store
 
     summary = summarize(preds, seconds, evalset.retrieval_only)
     click.echo(f"{evalset.path} ({evalset.kind}) on collection {meta['collection']!r}:")

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from qa.errors import InvalidInput
@@ -107,7 +107,25 @@ class Settings(BaseSettings):
     port: int = 8000
 
 
+def load_settings(**values) -> Settings:
+    """Settings from `values` over the environment. A bad value (a flag or a QA_* variable) is
+    the user's mistake: InvalidInput says which setting and why, not a pydantic traceback."""
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        raise InvalidInput("; ".join(map(_problem, exc.errors()))) from None
+
+
+def _problem(error: dict) -> str:
+    """One invalid setting in words: our own validators' messages as they are, pydantic's with
+    the setting's name."""
+    name = ".".join(map(str, error["loc"]))
+    if error["type"] == "value_error":
+        return f"{error['ctx']['error']} (setting {name!r})"
+    return f"invalid setting {name!r}: {error['msg']}"
+
+
 @lru_cache
 def get_settings() -> Settings:
     """Settings from the environment, read once per process."""
-    return Settings()
+    return load_settings()

@@ -3,8 +3,8 @@ changed. Documents are identified by content and source, so re-indexing the same
 no-op: nothing is embedded and no new version is written.
 
 Where the collection lives is the store's business: `where` is a data directory (the embedded
-store, `qa.store`) or an open store (`qa.milvus_store.MilvusStore`); both take the documents to
-hold plus the passages and vectors of the new ones, so only new passages are ever embedded."""
+store, `qa.store.local`) or any open `Store` (`qa.store.base`); each takes the documents to hold
+plus the passages and vectors of the new ones, so only new passages are ever embedded."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from dataclasses import dataclass, replace
 from importlib.metadata import version
 from pathlib import Path
 
-from qa import store
-from qa.embed import Encoder
-from qa.store import Collection, Store
+from qa.embed.base import Encoder
 from qa.errors import CorruptFile, NotFound, UnsupportedFile
-from qa.ingest import collect_files, read_document, split_passages
+from qa.ingest.files import collect_files, read_document
+from qa.ingest.passages import split_passages
+from qa.store.base import Collection, Store
+from qa.store.factory import as_store
 from qa.types import Document
 
 
@@ -67,7 +68,7 @@ def sync_paths(where: Path | Store, name: str, paths: list[Path], plan: IndexPla
     files = collect_files(paths)
     roots = [p.resolve() for p in paths]
     incoming, skipped = _read_files(files, {p.resolve() for p in paths if p.is_file()})
-    target = store.as_store(where)
+    target = as_store(where)
     with target.writing(name):
         current = target.load(name)
         bad = {source for source, _ in skipped}
@@ -98,7 +99,7 @@ def add_documents(
     """Add documents (an upload); one with the same `path` as a stored one replaces it, and the
     very same content again embeds nothing. Creates the collection if needed."""
     paths = {d.path for d in incoming}
-    target = store.as_store(where)
+    target = as_store(where)
     with target.writing(name):
         current = target.load(name)
         kept = [d for d in (current.documents.values() if current else []) if d.path not in paths]
@@ -110,7 +111,7 @@ def remove_documents(
 ) -> tuple[Collection, IndexReport]:
     """Drop documents by id. The new version's index is built from the kept vectors alone, so
     removed rows leave no tombstones behind: every version is already compact."""
-    target = store.as_store(where)
+    target = as_store(where)
     with target.writing(name):
         current = target.load(name)
         if current is None:
@@ -135,7 +136,7 @@ def rebuild(
     base = current if reusable else None
     fresh = [p for d in documents if base is None or d.doc_id not in base.documents for p in split_passages(d, plan.max_words)]
     vectors = plan.encoder.encode([p.searchable for p in fresh])
-    collection = store.as_store(where).write(name, base, documents, fresh, vectors, plan.meta())
+    collection = as_store(where).write(name, base, documents, fresh, vectors, plan.meta())
     new_ids = {d.doc_id for d in documents}
     added, removed = len(new_ids - old_ids) if reusable else len(new_ids), len(old_ids - new_ids)
     return collection, _report(added, removed, len(new_ids) - added, len(fresh), collection, started)

@@ -9,34 +9,43 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from qa import conversation, store
-from qa.config import Settings, check_collection
+from qa import conversation
 from qa.cache import LRU, QuestionVectors
-from qa.embed import Encoder, make_encoder
+from qa.config import Settings, check_collection
+from qa.embed.base import Encoder
+from qa.embed.factory import make_encoder
 from qa.errors import InvalidInput, NotFound, NotReady
-from qa.indexer import IndexPlan, IndexReport, compatible, rebuild, sync_paths
-from qa.indexer import add_documents, remove_documents
-from qa.uploads import Upload, drop_original, keep_original, prepare
-from qa.read import Reader
-from qa.retrieve import Retriever
-from qa.store import Store
-from qa.types import Answer, Citation, Document, Hit, Result, Span
+from qa.indexer import IndexPlan, IndexReport, add_documents, compatible, rebuild, remove_documents, sync_paths
+from qa.ingest.uploads import Upload, drop_original, keep_original, prepare
+from qa.read.answers import distinct_answers
+from qa.read.base import Reader
+from qa.read.factory import make_reader
+from qa.retrieve.base import Retriever
+from qa.retrieve.factory import make_retriever
+from qa.retrieve.rerank import KeepOrder, Reranker
+from qa.store.base import Collection
+from qa.store.factory import open_store
+from qa.types import Document, Hit, Result
 
 log = logging.getLogger("verbatim")
 
 
 @dataclass
 class _Loaded:
-    collection: store.Collection
+    collection: Collection
     retriever: Retriever
 
 
 class QAService:
-    """Wires encoder, store, retriever and reader. Safe to share between request threads: a
-    re-index builds a new version off to the side and swaps it in with one assignment."""
+    """Wires encoder, store, retriever, reranker and reader. Safe to share between request
+    threads: a re-index builds a new version off to the side and swaps it in with one assignment."""
 
-    def __init__(self, settings: Settings, encoder: Encoder | None = None, reader: Reader | None = None) -> None:
+    def __init__(
+        self, settings: Settings, encoder: Encoder | None = None, reader: Reader | None = None,
+        reranker: Reranker | None = None,
+    ) -> None:
         self.settings = settings
+        self.reranker = reranker or KeepOrder()
         self.encoder = encoder or make_encoder(
             settings.encoder, settings.embed_model, settings.model_cache or settings.data_dir / "cache",
             settings.encode_batch_size, settings.threads,
@@ -86,7 +95,7 @@ class QAService:
             return self.index(present, name)
         return self._refresh_model(name, current)
 
-    def _refresh_model(self, name: str, current: store.Collection) -> IndexReport | None:
+    def _refresh_model(self, name: str, current: Collection) -> IndexReport | None:
         """Sources gone but the texts are stored: re-embed them if the model changed. Under the
         writer lock and from the version live then, so a concurrent write is not undone."""
         with self._lock, self.store.writing(name):
@@ -131,10 +140,10 @@ class QAService:
         log.info("removed %s from %s: %s", doc_id, name, report)
         return report
 
-    def _install(self, name: str, collection: store.Collection) -> None:
+    def _install(self, name: str, collection: Collection) -> None:
         current = self._loaded.get(name)
         if current is None or current.collection.version != collection.version:
-            self._loaded[name] = _Loaded(collection, self.store.retriever(collection))
+            self._loaded[name] = _Loaded(collection, make_retriever(self.store.kind, collection))
 
     def _get(self, name: str | None) -> _Loaded:
         """The loaded collection, reloaded when another process (say `qa index` beside `qa serve`)
@@ -203,28 +212,30 @@ class QAService:
         cached = [r is not None for r in results]
         missing = [i for i, hit in enumerate(cached) if not hit]
         if missing:
-            fresh = self._ask_uncached([questions[i] for i in missing], top_k, loaded, started)
+            fresh = self._ask_uncached([questions[i] for i in missing], top_k, loaded, threshold, started)
             for i, result in zip(missing, fresh):
                 results[i] = result
                 self._answers.put(keys[i], result)
         took = round((time.perf_counter() - started) * 1000, 2)
         return [replace(r, took_ms=took, timings={"cached_ms": took}) if hit else r for r, hit in zip(results, cached)]
 
-    def _ask_uncached(self, questions: list[str], top_k: int, loaded: _Loaded, started: float) -> list[Result]:
+    def _ask_uncached(
+        self, questions: list[str], top_k: int, loaded: _Loaded, threshold: float, started: float
+    ) -> list[Result]:
         vectors = self._questions.encode(questions)
         embedded = time.perf_counter()
-        all_hits = loaded.retriever.search_batch(questions, vectors, self.settings.retrieve_k)
+        all_hits = self.reranker.rerank(questions, loaded.retriever.search_batch(questions, vectors, self.settings.retrieve_k))
         retrieved = time.perf_counter()
         shared = {"embed_ms": (embedded - started) * 1000 / max(len(questions), 1),
                   "retrieve_ms": (retrieved - embedded) * 1000 / max(len(questions), 1)}
-        return [self._answer(q, hits, top_k, loaded, shared) for q, hits in zip(questions, all_hits)]
+        return [self._answer(q, hits, top_k, loaded.collection, threshold, shared) for q, hits in zip(questions, all_hits)]
 
     def retrieve_batch(self, questions: list[str], k: int, collection: str | None = None) -> list[list[Hit]]:
         """Ranked passages without reading: retrieval-only evaluation, and recall@k deeper than
         the `retrieve_k` passages a question's reader sees."""
         questions = [self._check_question(q) for q in questions]
         loaded = self._get(collection)
-        return loaded.retriever.search_batch(questions, self._questions.encode(questions), k)
+        return self.reranker.rerank(questions, loaded.retriever.search_batch(questions, self._questions.encode(questions), k))
 
     def abstain_threshold(self, collection: str | None = None) -> float:
         """An explicit setting (flag, QA_ABSTAIN_THRESHOLD) wins; else the threshold `qa eval
@@ -234,27 +245,17 @@ class QAService:
         tuned = self.store.read_settings(collection or self.settings.collection).get("abstain_threshold")
         return self.settings.abstain_threshold if tuned is None else float(tuned)
 
-    def _answer(self, question: str, hits, top_k: int, loaded: _Loaded, shared: dict) -> Result:
+    def _answer(
+        self, question: str, hits: list[Hit], top_k: int, collection: Collection, threshold: float, shared: dict
+    ) -> Result:
         t0 = time.perf_counter()
-        spans = self.reader.read(question, hits, *loaded.retriever.idf(question))
-        answers = self._distinct_answers(spans, loaded.collection, top_k)
+        spans = self.reader.read(question, hits)
+        answers = distinct_answers(spans, collection, top_k)
         read_ms = (time.perf_counter() - t0) * 1000
-        best = answers[0] if answers and answers[0].score >= self.abstain_threshold(loaded.collection.name) else None
+        best = answers[0] if answers and answers[0].score >= threshold else None
         timings = {**shared, "read_ms": read_ms}
         took = sum(timings.values())
         return Result(question, best.text if best else None, tuple(answers), round(took, 2), timings, tuple(hits))
-
-    def _distinct_answers(self, spans: list[Span], collection: store.Collection, top_k: int) -> list[Answer]:
-        """One answer per distinct text, carrying every passage that supports it. Support from
-        several passages combines as a noisy-OR: each is a separate chance that these words are
-        the answer, so agreement raises the score and a lone weak span stays weak."""
-        groups: dict[str, list[Answer]] = {}
-        for span in spans:
-            answer = _cite(span, collection)
-            groups.setdefault(" ".join(answer.text.lower().split()), []).append(answer)
-        merged = [_merge(group) for group in groups.values()]
-        merged.sort(key=lambda a: -a.score)
-        return merged[:top_k]
 
     def _check_question(self, question: str) -> str:
         if not isinstance(question, str) or not question.strip():
@@ -262,58 +263,3 @@ class QAService:
         if len(question) > self.settings.max_question_chars:
             raise InvalidInput(f"question is longer than {self.settings.max_question_chars} characters")
         return question.strip()
-
-
-def _cite(span: Span, collection: store.Collection) -> Answer:
-    """Map a passage span to exact document offsets; the answer text is the document's own."""
-    passage = span.hit.passage
-    doc = collection.document(passage.doc_id)
-    start, end = passage.document_span(span.start, span.end)
-    citation = Citation(
-        doc_id=doc.doc_id,
-        title=doc.title,
-        section=passage.section,
-        passage_id=passage.passage_id,
-        start=start,
-        end=end,
-        context=doc.text[passage.start : passage.end],
-        context_start=passage.start,
-        page=doc.page_at(start),
-    )
-    return Answer(text=doc.text[start:end], score=round(min(max(span.score, 0.0), 1.0), 4), source=citation)
-
-
-def _merge(group: list[Answer]) -> Answer:
-    best = max(group, key=lambda a: a.score)
-    doubt = 1.0
-    for answer in group:
-        doubt *= 1.0 - answer.score
-    sources = (best.source,) + tuple(a.source for a in group if a is not best)
-    return Answer(best.text, round(1.0 - doubt, 4), best.source, sources)
-
-
-def open_store(settings: Settings) -> Store:
-    """The embedded store under the data directory, or the shared one in Milvus
-    (`QA_INDEX_BACKEND=milvus`), which every API replica reads alike."""
-    if settings.index_backend == "milvus":
-        from qa.milvus_store import MilvusStore
-
-        return MilvusStore(settings.milvus_uri, settings.milvus_token, settings.data_dir)
-    return store.LocalStore(settings.data_dir)
-
-
-def make_reader(settings: Settings) -> Reader:
-    """The configured reader; `auto` takes the trained model when its files are installed."""
-    from qa.read import HeuristicReader
-
-    kind = settings.reader
-    if kind in ("auto", "neural"):
-        try:
-            from qa.neural_reader import NeuralReader, model_available
-        except ImportError:
-            model_available = None
-        if model_available is not None and model_available():
-            return NeuralReader(threads=settings.threads, first=settings.read_first, sure=settings.read_sure)
-        if kind == "neural":
-            raise NotReady("the trained reader model is not installed (qa/models/reader/)")
-    return HeuristicReader()

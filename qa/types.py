@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
 
@@ -56,6 +57,19 @@ class Passage:
         return self.offsets[start], self.offsets[end - 1] + 1
 
 
+@dataclass(frozen=True, eq=False)
+class TermWeights:
+    """How much each word says in the collection a question was searched in (its idf), and what
+    a word the collection lacks weighs. The retriever knows them and hands them to the reader
+    with its hits, so a reader needs nothing from the retriever itself."""
+
+    idf: Mapping[str, float]
+    unknown: float
+
+    def weight(self, term: str) -> float:
+        return self.idf.get(term, self.unknown)
+
+
 @dataclass(frozen=True)
 class Hit:
     """A passage found for a question: fused rank score, and the evidence behind it."""
@@ -65,6 +79,7 @@ class Hit:
     rank: int
     dense: float  # cosine similarity of question and passage
     lexical: float  # BM25 score (0 when no question word occurs)
+    weights: TermWeights = field(compare=False, repr=False)  # the same object for every hit of a question
 
 
 @dataclass(frozen=True)

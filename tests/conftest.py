@@ -78,7 +78,7 @@ class FirstWordsReader:
 
     name = "first-words"
 
-    def read(self, question, hits, idf, unknown_idf):
+    def read(self, question, hits):
         spans = []
         for hit in hits:
             words = hit.passage.text.split()[:3]

@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from qa.config import Settings
-from qa.read import HeuristicReader
+from qa.ingest.uploads import Upload
+from qa.read.heuristic import HeuristicReader
 from qa.service import QAService
-from qa.uploads import Upload
 from tests.conftest import HashEncoder
 
 KEYS = {

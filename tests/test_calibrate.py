@@ -1,4 +1,4 @@
-"""The score calibration (qa/calibrate.py): features, the shipped weights, and their file."""
+"""The score calibration (qa/read/calibrate.py): features, the shipped weights, and their file."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from qa.calibrate import FEATURES, Calibrator, Evidence
-from qa.neural_reader import CALIBRATION
-from qa.span_model import DEFAULT_MODEL_DIR
+from qa.read.calibrate import FEATURES, Calibrator, Evidence
+from qa.read.neural import CALIBRATION
+from qa.read.span_model import DEFAULT_MODEL_DIR
 
 SURE = Evidence(p_span=0.9, p_null=0.01, coverage=1.0, type_prior=1.0, rank=0, dense=0.7, best_null=0.01, runner_up=0.05)
 

@@ -5,9 +5,9 @@ import os
 import subprocess
 import sys
 
-from qa import store
 from qa.indexer import IndexPlan, add_documents
-from qa.ingest import parse_document
+from qa.ingest.files import parse_document
+from qa.store import local as store
 from tests.conftest import HashEncoder
 
 

@@ -9,11 +9,12 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa import store
 from qa.errors import NotFound
 from qa.indexer import IndexPlan, add_documents, remove_documents
-from qa.ingest import parse_document, split_passages
-from qa.uploads import UPLOAD_PREFIX
+from qa.ingest.files import parse_document
+from qa.ingest.passages import split_passages
+from qa.ingest.uploads import UPLOAD_PREFIX
+from qa.store import local as store
 from tests.conftest import HashEncoder
 
 NAMES = [f"doc{i}.md" for i in range(4)]
@@ -73,7 +74,7 @@ def test_operations_match_a_brute_force_model(sequence, backend):
             raise AssertionError("removing an unknown id must fail")
 
 
-def check(collection: store.Collection, model: dict[str, str]) -> None:
+def check(collection: store.LocalCollection, model: dict[str, str]) -> None:
     assert {d.path: d.text for d in collection.documents.values()} == {UPLOAD_PREFIX + n: t for n, t in model.items()}
     expected = sorted(p.text for n, t in model.items() for p in split_passages(doc(n, t)))
     assert sorted(p.text for p in collection.passages) == expected

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from qa.config import Settings
-from qa.read import HeuristicReader
+from qa.read.heuristic import HeuristicReader
 from qa.service import QAService
 from tests import makefiles
 from tests.conftest import HashEncoder

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from qa import store
 from qa.config import Settings
-from qa.embed import SentenceTransformerEncoder, make_encoder
-from qa.read import HeuristicReader
+from qa.embed.factory import make_encoder
+from qa.embed.sentence_transformer import SentenceTransformerEncoder
+from qa.read.heuristic import HeuristicReader
 from qa.service import QAService
+from qa.store import local as store
 
 pytestmark = pytest.mark.slow
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.embed import make_encoder
-from qa.embed_onnx import model_name
+from qa.embed.factory import make_encoder
+from qa.embed.onnx_encoder import model_name
 from qa.errors import InvalidInput
 
 TEXTS = [

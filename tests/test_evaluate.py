@@ -8,10 +8,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from qa import cli, eval_data, eval_run, store
+from qa import cli
 from qa.config import Settings
 from qa.errors import InvalidInput
-from qa.evaluate import (
+from qa.eval import data as eval_data
+from qa.eval import run as eval_run
+from qa.store import local as store
+from qa.eval.metrics import (
     Prediction, answer_metrics, at_threshold, exact_match, f1_score, failed_gates, ndcg_at_k, normalize_answer,
     recall_at_k, reciprocal_rank, reliability, retrieval_metrics, summarize, threshold_sweep,
 )

@@ -8,8 +8,9 @@ import docx
 import pytest
 
 from qa.errors import CorruptFile
-from qa.formats import MAX_UNZIPPED_BYTES, extract_docx
-from qa.ingest import parse_document, split_passages
+from qa.ingest.files import parse_document
+from qa.ingest.formats import MAX_UNZIPPED_BYTES, extract_docx
+from qa.ingest.passages import split_passages
 from tests import makefiles
 
 

@@ -5,9 +5,9 @@ import os
 import numpy as np
 import pytest
 
-from qa import store
 from qa.errors import InvalidInput
 from qa.indexer import IndexPlan, sync_paths
+from qa.store import local as store
 from tests.conftest import HashEncoder
 
 

@@ -3,7 +3,9 @@ from pathlib import Path
 import pytest
 
 from qa.errors import CorruptFile, InvalidInput, UnsupportedFile
-from qa.ingest import collect_files, parse_document, read_document, render, sentence_bounds, split_passages
+from qa.ingest.files import collect_files, parse_document, read_document
+from qa.ingest.passages import render, split_passages
+from qa.text import sentence_bounds
 from tests.conftest import DATA, SEED_FILE
 
 

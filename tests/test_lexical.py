@@ -4,7 +4,8 @@ import math
 
 import numpy as np
 
-from qa.lexical import BM25, tokenize
+from qa.retrieve.lexical import BM25
+from qa.text import tokenize
 
 TEXTS = [
     "Vidu can generate videos up to 32 seconds long.",
@@ -41,7 +42,7 @@ def test_empty_corpus():
 
 def test_score_texts_matches_the_index_on_a_subset():
     """Milvus mode scores dense candidates with the corpus's statistics: the index's numbers."""
-    from qa.lexical import score_texts
+    from qa.retrieve.lexical import score_texts
 
     bm25 = BM25(TEXTS)
     query = "4,155 AMPTP members of the union"

@@ -11,7 +11,8 @@ from index import DimensionMismatch, MilvusIndex
 from qa.config import Settings
 from qa.errors import NotFound
 from qa.indexer import IndexPlan, add_documents, remove_documents, sync_paths
-from qa.lexical import BM25
+from qa.retrieve.factory import make_retriever
+from qa.retrieve.lexical import BM25
 from qa.service import QAService
 from tests.conftest import FirstWordsReader, HashEncoder
 
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.milvus
 @pytest.fixture
 def milvus(milvus_uri, tmp_path):
     """A MilvusStore, and a fresh collection name that is dropped afterwards."""
-    from qa.milvus_store import MilvusStore
+    from qa.store.milvus import MilvusStore
 
     shared = MilvusStore(milvus_uri, None, tmp_path)
     name = f"t{uuid.uuid4().hex[:10]}"
@@ -52,7 +53,7 @@ def test_index_reindex_and_remove(milvus, docs_dir, encoder):
 
 def test_documents_come_back_exactly(milvus, docs_dir, encoder):
     shared, name = milvus
-    from qa.ingest import read_document
+    from qa.ingest.files import read_document
 
     long = read_document(docs_dir / "vidu.md")
     long = type(long)(**{**long.__dict__, "text": long.text + " Il fait très beau." * 6000})  # several VARCHAR parts
@@ -72,12 +73,13 @@ def test_bm25_weights_match_the_embedded_index(milvus, docs_dir, encoder):
     collection, _ = sync_paths(shared, name, [docs_dir], plan(encoder))
     loaded = shared.load(name)
     bm25 = BM25([p.searchable for p in loaded.passages])
-    retriever = shared.retriever(loaded)
+    retriever = make_retriever(shared.kind, loaded)
     question = "How long are the videos Vidu generates at Tsinghua?"
-    idf, unknown = retriever.idf(question)
-    assert unknown == pytest.approx(bm25.max_idf())
-    assert idf and all(idf[t] == pytest.approx(bm25.idf[t]) for t in idf)
     hits = retriever.search_batch([question], encoder.encode([question]), 3)[0]
+    weights = hits[0].weights
+    assert all(h.weights is weights for h in hits)
+    assert weights.unknown == pytest.approx(bm25.max_idf())
+    assert weights.idf and all(weights.idf[t] == pytest.approx(bm25.idf[t]) for t in weights.idf)
     by_text = dict(zip([p.searchable for p in loaded.passages], bm25.scores(question)))
     assert all(h.lexical == pytest.approx(by_text[h.passage.searchable], rel=1e-5) for h in hits)
 
@@ -190,8 +192,8 @@ def test_index_embeds_on_ray_into_milvus(ray_address, milvus_uri, tmp_path, docs
     import os
     from pathlib import Path
 
-    from qa.embed import make_encoder
-    from qa.ray_embed import RayEncoder
+    from qa.embed.factory import make_encoder
+    from qa.embed.ray_encoder import RayEncoder
 
     cache = Path(os.environ["QA_MODEL_CACHE"])
     local = make_encoder("onnx", "all-MiniLM-L6-v2", cache)
@@ -242,6 +244,6 @@ def test_seed_questions_through_milvus(milvus_uri, tmp_path):
             assert answer in (result["answer"] or ""), result
             assert result["answers"][0]["source"]["context"]
     finally:
-        from qa.milvus_store import MilvusStore
+        from qa.store.milvus import MilvusStore
 
         MilvusStore(milvus_uri, None, tmp_path).drop(name)

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.openai_format import ABSTAINED, answer_in, collection_of, pieces, render, turns_from
+from api.openai.format import ABSTAINED, answer_in, collection_of, pieces, render, turns_from
 from qa.config import Settings
 from qa.conversation import Turn
 from qa.service import QAService

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from qa.config import Settings
-from qa.evaluate import f1_score
+from qa.eval.metrics import f1_score
 from qa.service import QAService
 from tests.conftest import DATA, ROOT
 

@@ -89,7 +89,7 @@ class WordReader:
     def __init__(self, word: str) -> None:
         self.word = word
 
-    def read(self, question, hits, idf, unknown_idf):
+    def read(self, question, hits):
         found = [(h, h.passage.text.find(self.word)) for h in hits]
         return [Span(h, i, i + len(self.word), 0.5) for h, i in found if i >= 0]
 
@@ -119,3 +119,27 @@ def test_start_up_refresh_never_widens_to_a_files_folder(tmp_path, docs_dir, enc
     report = service.ensure_seeded(tmp_path / "no-seeds-here")
     assert report.added == 1 and report.removed == 1
     assert [d["title"] for d in service.documents("mine")] == ["Vidu"]  # hydro.txt beside it stays out
+
+
+def test_the_reranker_decides_what_the_reader_reads(tmp_path, docs_dir, encoder):
+    """The slot between retrieve and read: whatever the reranker keeps is all the reader sees."""
+    keep_hydro = KeepOnly(lambda hit, service: "hydro" in service.document(hit.passage.doc_id).path)
+    service = QAService(Settings(data_dir=tmp_path / "data"), encoder=encoder, reader=FirstWordsReader(), reranker=keep_hydro)
+    keep_hydro.service = service
+    service.index([docs_dir])
+    result = service.ask("How long can Vidu videos be?", top_k=5)
+    cited = {service.document(a.source.doc_id).path for a in result.answers}
+    assert result.answers and all("hydro" in path for path in cited)
+    assert keep_hydro.questions == [["How long can Vidu videos be?"]]
+    assert all("hydro" in service.document(h.passage.doc_id).path for h in service.retrieve_batch(["Vidu"], 5)[0])
+
+
+class KeepOnly:
+    """A reranker that keeps the hits `wanted(hit, service)` approves, and notes what it was asked."""
+
+    def __init__(self, wanted) -> None:
+        self.wanted, self.service, self.questions = wanted, None, []
+
+    def rerank(self, questions, hits):
+        self.questions.append(list(questions))
+        return [[h for h in found if self.wanted(h, self.service)] for found in hits]

@@ -1,10 +1,10 @@
-"""Tests for the ONNX span reader (qa/span_model.py)."""
+"""Tests for the ONNX span reader (qa/read/span_model.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from qa.span_model import DEFAULT_MODEL_DIR, SpanModel
+from qa.read.span_model import DEFAULT_MODEL_DIR, SpanModel
 
 # The model ships with the project (qa/models/reader/): a missing file is a failure, not a skip.
 pytestmark = pytest.mark.slow

@@ -5,11 +5,11 @@ import threading
 
 import pytest
 
-from qa import store
 from qa.errors import CorruptFile, InvalidInput, NotFound, PayloadTooLarge, UnsupportedFile
-from qa.read import HeuristicReader
+from qa.ingest.uploads import Upload, safe_name
+from qa.read.heuristic import HeuristicReader
 from qa.service import QAService
-from qa.uploads import Upload, safe_name
+from qa.store import local as store
 from tests import makefiles
 from tests.conftest import HashEncoder
 

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import squad_utils as su  # noqa: E402
-from qa.span_model import DEFAULT_MODEL_DIR, SpanModel  # noqa: E402
+from qa.read.span_model import DEFAULT_MODEL_DIR, SpanModel  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

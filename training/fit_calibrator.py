@@ -1,7 +1,7 @@
 """Fit the reader's score calibration (qa/models/reader/calibration.json) on SQuAD 2.0 questions.
 
 Why: a threshold on the span model's raw probabilities abstains on the wrong questions (see
-qa/calibrate.py). Here the service answers every question of a SQuAD 2.0 file in open mode, over
+qa/read/calibrate.py). Here the service answers every question of a SQuAD 2.0 file in open mode, over
 the file's own paragraphs, exactly as `qa eval --corpus-from-file` would; every candidate span
 of every question becomes one example, with its `Evidence` and, as the target, its F1 against the
 gold answers (0 for an unanswerable question). A logistic regression fit to that target (each
@@ -30,11 +30,13 @@ from sklearn.linear_model import LogisticRegression
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa import eval_data, eval_run  # noqa: E402
-from qa.calibrate import FEATURES, Calibrator  # noqa: E402
 from qa.config import Settings  # noqa: E402
-from qa.evaluate import f1_score  # noqa: E402
-from qa.neural_reader import NeuralReader  # noqa: E402
+from qa.eval import data as eval_data  # noqa: E402
+from qa.eval import run as eval_run  # noqa: E402
+from qa.eval.metrics import f1_score  # noqa: E402
+from qa.read.calibrate import FEATURES, Calibrator  # noqa: E402
+from qa.read.neural import NeuralReader  # noqa: E402
+from qa.retrieve.factory import make_retriever  # noqa: E402
 from qa.service import QAService  # noqa: E402
 
 HAS_ANS_FLOOR = 70.0  # the issue's operating point: best NoAns accuracy with HasAns F1 >= 70
@@ -55,7 +57,7 @@ def collect(path: Path, report: Path, k: int) -> list[dict]:
 until the file, the code that retrieves, reads and computes features, the span model or the
 embedding model changes)."""
     source = path.read_bytes()
-    code = b"".join((ROOT / "qa" / f).read_bytes() for f in ("retrieve.py", "neural_reader.py", "calibrate.py", "read.py"))
+    code = b"".join((ROOT / "qa" / f).read_bytes() for f in ("retrieve/hybrid.py", "read/neural.py", "read/calibrate.py", "read/evidence.py"))
     models = (ROOT / "qa/models/reader/model.onnx").read_bytes() + Settings().embed_model.encode()
     cache = report / f"examples-{hashlib.sha1(source + code + models).hexdigest()[:12]}-k{k}.jsonl"
     if cache.is_file():
@@ -64,14 +66,14 @@ embedding model changes)."""
     service = QAService(settings)
     evalset = eval_data.load(path)
     corpus = eval_run.build_corpus(service, evalset)
-    retriever = service.store.retriever(service.store.load(corpus.collection))
+    retriever = make_retriever(service.store.kind, service.store.load(corpus.collection))
     reader: NeuralReader = service.reader
     titles = {qa["id"]: a["title"] for a in json.loads(source)["data"] for p in a["paragraphs"] for qa in p["qas"]}
     rows = []
     for batch in eval_run.batches(evalset.questions, 64):
         texts = [q.question for q in batch]
         for q, hits in zip(batch, retriever.search_batch(texts, service.encoder.encode(texts), k)):
-            spans = reader.evidence(q.question, hits, *retriever.idf(q.question))
+            spans = reader.evidence(q.question, hits)
             rows.append({"title": titles[q.qid], "answers": list(q.answers), "spans": [
                 {"text": hit.passage.text[s:e], "features": ev.vector()} for hit, s, e, ev in spans]})
         print(f"\r{len(rows)}/{len(evalset.questions)} questions read", end="", file=sys.stderr, flush=True)

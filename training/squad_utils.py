@@ -132,7 +132,7 @@ _STOPWORDS = frozenset(
 
 
 def _words(text: str) -> set[str]:
-    """Not `qa.lexical.tokenize`: the shipped reader's distractors were chosen with these words
+    """Not `qa.text.tokenize`: the shipped reader's distractors were chosen with these words
     (their own stopwords, `\\w+` tokens), and the training command must keep choosing the same."""
     return {w for w in re.findall(r"\w+", text.lower()) if w not in _STOPWORDS}
 

@@ -21,7 +21,6 @@ paragraphs (evaluation only, never used for choices during the run).
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import time

@@ -12,7 +12,7 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
-from qa.embed import PACKAGED_MODELS
+from qa.embed.base import PACKAGED_MODELS
 
 _lock = threading.Lock()
 

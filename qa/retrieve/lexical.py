@@ -3,24 +3,11 @@ model blurs ("4,155", "AMPTP") are matched here."""
 
 from __future__ import annotations
 
-import math
-import re
 from collections import Counter
 
 import numpy as np
 
-_TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
-STOPWORDS = frozenset(
-    "a an and are as at be been being by did do does for from had has have he her his how i in "
-    "is it its of on or she so than that the their them they this to was were what when where "
-    "which who whom whose why will with would you your".split()
-)
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-cased word and number tokens without stopwords; '4,155' stays one token."""
-    return [t for t in _TOKEN.findall(text.lower()) if t not in STOPWORDS]
-
+from qa.text import idf_weight, tokenize
 
 class BM25:
     """Okapi BM25 over a fixed list of texts (k1=0.9, b=0.4, as Pyserini's defaults)."""
@@ -82,8 +69,3 @@ def score_texts(query: str, texts: list[str], idf: dict[str, float], avg_length:
         norm = k1 * (1 - b + b * sum(counts.values()) / max(avg_length, 1e-9))
         out[row] = sum(idf[t] * counts[t] * (k1 + 1) / (counts[t] + norm) for t in terms if counts[t])
     return out
-
-
-def idf_weight(documents: int, frequency: int) -> float:
-    """BM25's idf of a term found in `frequency` of `documents` texts."""
-    return math.log(1 + (documents - frequency + 0.5) / (frequency + 0.5))

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.embed import PACKAGED_MODELS, offline
+from qa.embed.base import PACKAGED_MODELS, offline
 from qa.errors import InvalidInput
 
 INT8_SUFFIX = "-onnx-int8"

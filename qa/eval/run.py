@@ -1,6 +1,6 @@
 """Running an evaluation: index the file's own corpus when asked (cached by fingerprint), send
 the questions through the service's batch path or to a server over HTTP, and turn each reply
-into a `Prediction` that `qa.evaluate` scores. Nothing here reads settings: the CLI passes them."""
+into a `Prediction` that `qa.eval.metrics` scores. Nothing here reads settings: the CLI passes them."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from qa import store
 from qa.errors import InvalidInput, NotReady
-from qa.eval_data import EvalQuestion, EvalSet
-from qa.evaluate import Prediction, f1_score
+from qa.eval.data import EvalQuestion, EvalSet
+from qa.eval.metrics import Prediction, f1_score
 from qa.indexer import IndexReport, rebuild
-from qa.ingest import parse_document
+from qa.ingest.files import parse_document
+from qa.store.factory import as_store
 from qa.types import Hit, Result
 
 Batch = Callable[[list[EvalQuestion]], tuple[list[Prediction], float]]
@@ -219,7 +219,7 @@ def tune(where, collection: str, summary: dict, source: str) -> float:
     if not best or not noans:
         raise InvalidInput("--tune needs questions the system should abstain on (SQuAD 2.0, or JSON Lines "
                            "with empty answers); on answerable questions alone the best threshold is 'never abstain'")
-    store.as_store(where).write_settings(collection, {
+    as_store(where).write_settings(collection, {
         "abstain_threshold": best["threshold"],
         "tuned": {"file": source, "f1": best["f1"], "answer_rate": best["answer_rate"],
                   "questions": summary["questions"], "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.embed import make_encoder
+from qa.embed.factory import make_encoder
 
 BLOCK = 256  # passages per Ray task: big enough to amortise the hop, small enough to spread
 

@@ -1,4 +1,4 @@
-"""Files -> Documents -> Passages.
+"""Documents -> Passages.
 
 The document text is kept exactly as read (bar newline normalisation), because citations point
 into it. Repairs for PDF-extraction scars (words hyphenated across breaks, captions dropped into an
@@ -11,80 +11,20 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
-from qa.errors import CorruptFile, InvalidInput, UnsupportedFile
-from qa.formats import RICH_SUFFIXES, extract
+from qa.text import SENTENCE_END, TERMINAL, TINY_WORDS, is_label
 from qa.types import Document, Passage
-
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", *RICH_SUFFIXES)
 
 _BLOCK = re.compile(r"[^\n]*\S[^\n]*(?:\n[^\n]*\S[^\n]*)*")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*\S)\s*$")
 _CAPTION = re.compile(r"\(\s*photo\b|^photo\s*:", re.IGNORECASE)
-_TERMINAL = tuple('.!?:;"\'”’)')
 # A hyphen before whitespace and a lower-case letter: an extraction scar, not a real dash.
 _CLEAN_TOKEN = re.compile(r"[A-Za-z]-\s+(?=[a-z])|\s+|.", re.DOTALL)
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[\"“(]?[A-Z0-9])|\n")
 FRAGMENT_WORDS = 4  # blocks this short are bylines, sub-heads or caption debris
-TINY_PASSAGE_WORDS = 8
 
 
-def collect_files(paths: list[Path]) -> list[Path]:
-    """Expand folders into the supported files below them; refuse paths that do not exist."""
-    found: list[Path] = []
-    for path in paths:
-        if not path.exists():
-            raise InvalidInput(f"no such file or folder: {path}")
-        if path.is_dir():
-            found += [p for p in sorted(path.rglob("*")) if _is_indexable(p, path)]
-        elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            raise UnsupportedFile(f"{path.name}: unsupported file type; supported: {', '.join(SUPPORTED_SUFFIXES)}")
-        else:
-            found.append(path)
-    return found
-
-
-def _is_indexable(path: Path, root: Path) -> bool:
-    hidden = any(part.startswith(".") for part in path.relative_to(root).parts)
-    return path.is_file() and not hidden and path.suffix.lower() in SUPPORTED_SUFFIXES
-
-
-def read_document(path: Path, source: str | None = None) -> Document:
-    """Read one file; `source` is the name recorded for it (defaults to the resolved path)."""
-    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-        raise UnsupportedFile(f"{path.name}: unsupported file type; supported: {', '.join(SUPPORTED_SUFFIXES)}")
-    return parse_document(path.read_bytes(), source or str(path.resolve()), path.stem)
-
-
-def parse_document(data: bytes, source: str, fallback_title: str) -> Document:
-    """Decode and identify a document; its id depends on its content and where it came from.
-
-    HTML, PDF and DOCX (by the suffix of `source`) are extracted to text first (`qa.formats`);
-    their served text is that extraction, and the id still hashes the file's own bytes."""
-    suffix = Path(source).suffix.lower()
-    if suffix in RICH_SUFFIXES:
-        extracted = extract(data, Path(source).name, suffix)
-        text, title, pages = extracted.text, extracted.title, extracted.pages
-    else:
-        text, title, pages = _decode_text(data, source), None, ()
-    sha = hashlib.sha256(data).hexdigest()
-    doc_id = hashlib.sha256(f"{source}\0{sha}".encode()).hexdigest()[:16]
-    title = title or _title(text) or fallback_title
-    return Document(doc_id=doc_id, title=title, path=source, text=text, sha256=sha, pages=pages)
-
-
-def _decode_text(data: bytes, source: str) -> str:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CorruptFile(f"{Path(source).name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    if "\x00" in text:
-        raise CorruptFile(f"{Path(source).name}: binary content in a text file")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def _title(text: str) -> str | None:
+def markdown_title(text: str) -> str | None:
+    """The first level-1 Markdown heading, else the first heading of any level."""
     headings = [_HEADING.match(b.group()) for b in _BLOCK.finditer(text)]
     headings = [h for h in headings if h]
     for h in headings:
@@ -109,7 +49,7 @@ class _Block:
 
     @property
     def complete(self) -> bool:
-        return self.raw.rstrip().endswith(_TERMINAL)
+        return self.raw.rstrip().endswith(TERMINAL)
 
     @property
     def short(self) -> bool:
@@ -221,7 +161,7 @@ def _merge_tiny(units: list[_Unit]) -> list[_Unit]:
         if carry is not None and unit.kind == "text":
             _attach_to_previous(merged, carry)
             carry = None
-        if unit.kind == "text" and unit.words < TINY_PASSAGE_WORDS:
+        if unit.kind == "text" and unit.words < TINY_WORDS:
             carry = unit
             continue
         merged.append(unit)
@@ -269,16 +209,11 @@ def render(text: str, pieces: list[tuple[int, int]]) -> tuple[str, list[int]]:
     return stripped, offsets[lead : lead + len(stripped)]
 
 
-def is_label(piece: str) -> bool:
-    """A few words with no closing punctuation: a byline ("By LIN Yuchen") or a sub-head."""
-    return len(piece.split()) < TINY_PASSAGE_WORDS and not piece.rstrip().endswith(_TERMINAL)
-
-
 def _chunks(clean: str, max_words: int) -> list[tuple[int, int]]:
     """Split a long reading at sentence ends into runs of at most `max_words` words."""
     if len(clean.split()) <= max_words:
         return [(0, len(clean))]
-    bounds = [0] + [m.end() for m in _SENTENCE_END.finditer(clean)] + [len(clean)]
+    bounds = [0] + [m.end() for m in SENTENCE_END.finditer(clean)] + [len(clean)]
     chunks, lo, words = [], 0, 0
     for a, b in zip(bounds, bounds[1:]):
         n = len(clean[a:b].split())
@@ -288,12 +223,6 @@ def _chunks(clean: str, max_words: int) -> list[tuple[int, int]]:
         words += n
     chunks.append((lo, len(clean)))
     return [(lo, hi - (len(clean[lo:hi]) - len(clean[lo:hi].rstrip()))) for lo, hi in chunks]
-
-
-def sentence_bounds(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence of a cleaned reading."""
-    cuts = [0] + [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]
-    return [(a, a + len(text[a:b].rstrip())) for a, b in zip(cuts, cuts[1:]) if text[a:b].strip()]
 
 
 def _passage(doc_id: str, unit: _Unit, text: str, offsets: list[int]) -> Passage:

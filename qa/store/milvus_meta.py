@@ -1,5 +1,5 @@
 """Key -> value rows in Milvus: the shared table behind Milvus mode's manifests, settings,
-documents and term statistics (layout in `qa.milvus_store`)."""
+documents and term statistics (layout in `qa.store.milvus`)."""
 
 from __future__ import annotations
 

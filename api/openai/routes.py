@@ -23,16 +23,16 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 
-from api import openai_errors
 from api.auth import KeyRing, bearer_token, keyring
-from api.openai_errors import OpenAIError
-from api.openai_format import citation_dict, collection_of, model_name, render, stream_events, turns_from
-from api.openai_schemas import ERRORS, ChatCompletion, ChatCompletionRequest, ModelList
+from api.openai import errors as openai_errors
+from api.openai.errors import OpenAIError
+from api.openai.format import citation_dict, collection_of, model_name, render, stream_events, turns_from
+from api.openai.schemas import ERRORS, ChatCompletion, ChatCompletionRequest, ModelList
 from api.routes import get_service
 from qa.conversation import Turn
+from qa.embed.tokens import count_tokens
 from qa.errors import Forbidden, Unauthorized
 from qa.service import QAService
-from qa.tokens import count_tokens
 
 log = logging.getLogger("verbatim.api.openai")
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
@@ -118,7 +118,7 @@ def _reply(service: QAService, turns: list[Turn], collection: str, body: ChatCom
 
 
 def _usage(encoder: str, prompt: list[str], content: str) -> dict:
-    """Token counts with the encoder's own tokenizer (`qa/tokens.py`): prompt = every message's
+    """Token counts with the encoder's own tokenizer (`qa/embed/tokens.py`): prompt = every message's
     text as sent, completion = `content`. All 0 (documented) when the encoder has no tokenizer."""
     prompt_tokens, completion_tokens = count_tokens(encoder, prompt), count_tokens(encoder, [content])
     if prompt_tokens is None or completion_tokens is None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from qa.evaluate import KS, Prediction
+from qa.eval.metrics import KS, Prediction
 
 PLOTS = {
     "accuracy_coverage.png": "Accuracy-coverage: F1 against the share of questions answered, over thresholds",

@@ -1,6 +1,6 @@
 """The trained reader behind the `Reader` interface: Verbatim's own MiniLM span model (ONNX, see
-training/MODEL_CARD.md) reads each retrieved passage and proposes spans; `qa.calibrate` turns
-the evidence for each span into its score, the expected F1 of answering with it.
+training/MODEL_CARD.md) reads each retrieved passage and proposes spans; `qa.read.calibrate`
+turns the evidence for each span into its score, the expected F1 of answering with it.
 """
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from qa.calibrate import Calibrator, Evidence
-from qa.ingest import is_label
-from qa.read import coverage, type_prior
-from qa.span_model import DEFAULT_MODEL_DIR, SpanCandidate, SpanModel
+from qa.read.calibrate import Calibrator, Evidence
+from qa.read.evidence import coverage, type_prior
+from qa.read.span_model import DEFAULT_MODEL_DIR, SpanCandidate, SpanModel
+from qa.text import is_label
 from qa.types import Hit, Passage, Span
 
 
@@ -41,24 +41,22 @@ class NeuralReader:
         """Loaded on first read, so `evidence()` works for fitting a calibrator before one exists."""
         return Calibrator.load(self._calibration)
 
-    def read(self, question: str, hits: list[Hit], idf: dict[str, float], unknown_idf: float) -> list[Span]:
+    def read(self, question: str, hits: list[Hit]) -> list[Span]:
         """Spans by calibrated score. With `first` set, the top `first` passages are read alone,
         and the rest only when no span of theirs reaches `sure`: the model's forward passes are
         nearly all of a question's time, and a sure answer in the best passages rarely loses."""
         first = self.first if 0 < self.first < len(hits) else len(hits)
         looked = self._look(question, hits[:first], 0)
-        spans = self._score(self._evidence(question, hits[:first], looked, idf, unknown_idf))
+        spans = self._score(self._evidence(question, hits[:first], looked))
         if first < len(hits) and (not spans or spans[0].score < self.sure):
             looked = tuple(a + b for a, b in zip(looked, self._look(question, hits[first:], first)))
-            spans = self._score(self._evidence(question, hits, looked, idf, unknown_idf))
+            spans = self._score(self._evidence(question, hits, looked))
         return spans
 
-    def evidence(
-        self, question: str, hits: list[Hit], idf: dict[str, float], unknown_idf: float
-    ) -> list[tuple[Hit, int, int, Evidence]]:
+    def evidence(self, question: str, hits: list[Hit]) -> list[tuple[Hit, int, int, Evidence]]:
         """Each distinct candidate span (passage offsets) of all `hits`, with what speaks for it;
         the calibrator's fit (training/fit_calibrator.py) reads the same evidence."""
-        return self._evidence(question, hits, self._look(question, hits, 0), idf, unknown_idf)
+        return self._evidence(question, hits, self._look(question, hits, 0))
 
     def _look(self, question: str, hits: list[Hit], base: int) -> tuple[list[SpanCandidate], list[float]]:
         """The model's candidates in passage offsets (context index counted from `base`), and
@@ -75,10 +73,10 @@ class NeuralReader:
 
     @staticmethod
     def _evidence(
-        question: str, hits: list[Hit], looked: tuple[list[SpanCandidate], list[float]], idf: dict[str, float], unknown_idf: float
+        question: str, hits: list[Hit], looked: tuple[list[SpanCandidate], list[float]]
     ) -> list[tuple[Hit, int, int, Evidence]]:
         candidates, nulls = looked
-        covered = [coverage(question, h.passage.searchable, idf, unknown_idf) for h in hits]
+        covered = [coverage(question, h.passage.searchable, h.weights) for h in hits]
         best_null = min(nulls, default=1.0)
         clusters = _clusters(candidates)
         top = sorted((p for _, p in clusters), reverse=True)[:2] + [0.0, 0.0]

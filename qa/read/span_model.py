@@ -18,7 +18,7 @@ import numpy as np
 import onnxruntime as ort
 from tokenizers import Encoding, Tokenizer
 
-DEFAULT_MODEL_DIR = Path(__file__).parent / "models" / "reader"
+DEFAULT_MODEL_DIR = Path(__file__).parent.parent / "models" / "reader"  # qa/models/reader
 MAX_QUESTION_TOKENS = 64
 _TOP_K = 20  # start/end positions examined per window
 

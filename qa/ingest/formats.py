@@ -2,7 +2,7 @@
 
 The extracted text *is* the served document text (citations point into it), so headings are
 written as Markdown headings (`# Title`) and paragraphs are separated by blank lines: the one
-splitter in `qa.ingest` then turns headings into sections for every format alike. PDF pages are
+splitter in `qa.ingest.passages` then turns headings into sections for every format alike. PDF pages are
 joined by a blank line and their character ranges kept, so a citation can name its page.
 
 Hostile input is refused with a `CorruptFile` naming the file, never a crash: DOCX is a zip, so

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from qa.config import check_collection
 from qa.errors import InvalidInput, PayloadTooLarge, UnsupportedFile
-from qa.ingest import SUPPORTED_SUFFIXES, parse_document
+from qa.ingest.files import SUPPORTED_SUFFIXES, parse_document
 from qa.types import Document
 
 UPLOAD_PREFIX = "upload:"

@@ -1,0 +1,1 @@
+"""The OpenAI-compatible /v1 surface: schemas, error shape, rendering, routes."""

@@ -1,0 +1,1 @@
+"""Embed: texts -> unit vectors (the Encoder protocol, torch and ONNX encoders, Ray fan-out)."""

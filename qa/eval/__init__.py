@@ -1,0 +1,1 @@
+"""Evaluation: question files, metrics, the run over a service, reports."""

@@ -1,0 +1,1 @@
+"""Ingest: files -> Documents -> Passages with offsets; formats; uploads."""

@@ -1,0 +1,2 @@
+"""Read: passages -> answer spans (Reader protocol; neural reader, span model, calibration;
+heuristic fallback)."""

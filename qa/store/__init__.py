@@ -1,0 +1,1 @@
+"""Store: where collections live (Store and Collection protocols; local and Milvus stores)."""

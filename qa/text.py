@@ -1,0 +1,47 @@
+"""Text helpers every stage may use: word tokens, stopwords, idf, a crude stemmer, sentence
+bounds and labels. They live below the stages so that no stage borrows them from another
+(ingest, retrieval and both readers must cut and weigh words the same way)."""
+
+from __future__ import annotations
+
+import math
+import re
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
+STOPWORDS = frozenset(
+    "a an and are as at be been being by did do does for from had has have he her his how i in "
+    "is it its of on or she so than that the their them they this to was were what when where "
+    "which who whom whose why will with would you your".split()
+)
+TERMINAL = tuple('.!?:;"\'”’)')  # what ends a sentence-like block
+SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[\"“(]?[A-Z0-9])|\n")
+TINY_WORDS = 8  # a run of fewer words is a byline or sub-head, not a passage of its own
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased word and number tokens without stopwords; '4,155' stays one token."""
+    return [t for t in _TOKEN.findall(text.lower()) if t not in STOPWORDS]
+
+
+def idf_weight(documents: int, frequency: int) -> float:
+    """BM25's idf of a term found in `frequency` of `documents` texts."""
+    return math.log(1 + (documents - frequency + 0.5) / (frequency + 0.5))
+
+
+def stem(token: str) -> str:
+    """A crude stemmer: enough to match 'generated'/'generate' and 'inventions'/'invention'."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if len(token) > len(suffix) + 3 and token.endswith(suffix):
+            return token[: -len(suffix)]
+    return token
+
+
+def sentence_bounds(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of a cleaned reading."""
+    cuts = [0] + [m.end() for m in SENTENCE_END.finditer(text)] + [len(text)]
+    return [(a, a + len(text[a:b].rstrip())) for a, b in zip(cuts, cuts[1:]) if text[a:b].strip()]
+
+
+def is_label(piece: str) -> bool:
+    """A few words with no closing punctuation: a byline ("By LIN Yuchen") or a sub-head."""
+    return len(piece.split()) < TINY_WORDS and not piece.rstrip().endswith(TERMINAL)
