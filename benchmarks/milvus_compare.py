@@ -34,7 +34,7 @@ from qa.eval.metrics import Prediction, retrieval_metrics
 from qa.indexer import IndexPlan
 from qa.ingest.files import parse_document
 from qa.ingest.passages import split_passages
-from qa.retrieve.hybrid import HybridRetriever as Retriever
+from qa.retrieve.hybrid import HybridRetriever
 from qa.retrieve.milvus import MilvusRetriever
 from qa.service import QAService
 from qa.store.local import LocalStore
@@ -73,7 +73,7 @@ def main() -> None:
         texts = [q.question for q in questions]
         qvecs, qembed_s = _timed(encoder.encode, texts)
         runs = {
-            "faiss dense + BM25 (embedded default)": Retriever(faiss_coll).search_batch,
+            "faiss dense + BM25 (embedded default)": HybridRetriever(faiss_coll).search_batch,
             "faiss dense only": _dense(lambda v: _faiss_rows(faiss_coll, v)),
             "milvus dense only": _dense(lambda v: _milvus_rows(milvus_coll, v)),
             "milvus dense + BM25 re-rank (Milvus mode)": MilvusRetriever(milvus_coll).search_batch,
