@@ -22,8 +22,8 @@ from index import VectorIndex, describe, load_index, make_index
 from qa.errors import IndexMismatch, NotFound
 from qa.store.base import FORMAT_VERSION
 from qa.store.local_files import (
-    fsync_files, prune, read_jsonl, replace_text, write_jsonl, collection_dir, current_version, list_collections,
-    read_settings, write_settings, writing,
+    collection_dir, current_version, fsync_files, list_collections, prune, read_jsonl, read_settings, replace_text,
+    write_jsonl, write_settings, writing,
 )
 from qa.store.rows import document_from, passage_from, passage_row
 from qa.types import Document, Passage
