@@ -29,7 +29,7 @@ from api.openai_errors import OpenAIError
 from api.openai_format import citation_dict, collection_of, model_name, render, stream_events, turns_from
 from api.openai_schemas import ERRORS, ChatCompletion, ChatCompletionRequest, ModelList
 from api.routes import get_service
-from qa.conversation import Turn
+from qa.conversation import Turn, check_length
 from qa.errors import Forbidden, Unauthorized
 from qa.service import QAService
 from qa.tokens import count_tokens
@@ -98,6 +98,7 @@ def _collection(service: QAService, model: str) -> str:
 def _turns(body: ChatCompletionRequest) -> list[Turn]:
     if not body.messages:
         raise OpenAIError(400, "`messages` is empty: send at least one user message.", param="messages", code="invalid_messages")
+    check_length([m.text for m in body.messages])  # content parts have no cap of their own
     turns = turns_from([(m.role, m.text) for m in body.messages])
     if turns is None:
         raise OpenAIError(400, "`messages` has no user message to answer.", param="messages", code="invalid_messages")

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas import Source
+from qa.conversation import MAX_MESSAGE_CHARS
 
 IGNORED_PARAMETERS = (
     "temperature", "top_p", "n", "max_tokens", "max_completion_tokens", "stop", "presence_penalty",
@@ -29,7 +30,7 @@ class TextPart(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     type: Literal["text"]
-    text: str = Field(max_length=10_000)
+    text: str = Field(max_length=MAX_MESSAGE_CHARS)
 
 
 class ChatMessage(BaseModel):
@@ -39,7 +40,7 @@ class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     role: Literal["system", "developer", "user", "assistant", "tool", "function"]
-    content: Annotated[str, Field(max_length=10_000)] | list[TextPart] | None = None
+    content: Annotated[str, Field(max_length=MAX_MESSAGE_CHARS)] | list[TextPart] | None = None
     name: str | None = None
 
     @property

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from qa.config import CollectionName
+from qa.conversation import MAX_MESSAGE_CHARS
 
 
 class AskRequest(BaseModel):
@@ -23,7 +24,7 @@ class Message(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Literal["user", "assistant"]
-    content: str = Field(..., min_length=1, max_length=10_000)
+    content: str = Field(..., min_length=1, max_length=MAX_MESSAGE_CHARS)
 
 
 class ChatRequest(BaseModel):

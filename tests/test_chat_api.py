@@ -106,3 +106,9 @@ def test_cors_origins_come_from_settings(tmp_path):
         assert ok.headers["access-control-allow-origin"] == "https://docs.example.org"
         other = c.get("/widget.js", headers={"Origin": "https://evil.example"})
         assert "access-control-allow-origin" not in other.headers
+
+
+def test_a_conversation_over_the_cap_is_refused_naming_the_limit(client):
+    messages = [{"role": "user", "content": "and " + " ?" * 4990 + "x"}] * 20 + [{"role": "user", "content": "And Japan?"}]
+    r = client.post("/chat", json={"messages": messages})
+    assert r.status_code == 422 and "the limit is 50000" in r.json()["detail"]
