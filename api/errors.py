@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from qa.errors import CorruptFile, IndexMismatch, InvalidInput, NotFound, NotReady, QAError, UnsupportedFile
@@ -39,7 +43,30 @@ def install(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
         return JSONResponse({"detail": exc.message}, status_code=status_for(exc), headers=headers)
 
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        """FastAPI's own 422, with the echoed input made encodable (see `encodable`)."""
+        return JSONResponse({"detail": encodable(jsonable_encoder(exc.errors()))}, status_code=422)
+
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error", exc_info=exc)
         return JSONResponse({"detail": "internal error; the server log has the details"}, status_code=500)
+
+
+def encodable(value):
+    """`value` with what JSON cannot carry spelled out: Python's JSON parser accepts NaN, Infinity
+    and lone surrogates ("\\ud800"), and a 422 echoing them back could not be encoded (a 500)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return json.dumps(value)  # "NaN", "Infinity", as the client wrote it
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return value
+    if isinstance(value, dict):
+        return {encodable(k): encodable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [encodable(v) for v in value]
+    return value

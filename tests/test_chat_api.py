@@ -112,3 +112,24 @@ def test_a_conversation_over_the_cap_is_refused_naming_the_limit(client):
     messages = [{"role": "user", "content": "and " + " ?" * 4990 + "x"}] * 20 + [{"role": "user", "content": "And Japan?"}]
     r = client.post("/chat", json={"messages": messages})
     assert r.status_code == 422 and "the limit is 50000" in r.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/ask", rb'{"question": "Who \ud800?"}'),
+        ("/ask", b'{"question": NaN}'),
+        ("/ask", b'{"question": "Who?", "top_k": Infinity}'),
+        ("/chat", rb'{"messages": [{"role": "user", "content": "Who \udc00?"}]}'),
+        ("/chat", b'{"messages": [{"role": "user", "content": NaN}]}'),
+        ("/chat", b'{"messages": [{"role": "user", "content": "Who?"}], "top_k": -Infinity}'),
+    ],
+)
+def test_values_json_cannot_carry_get_a_422_not_a_500(tmp_path, path, body):
+    """Python's parser accepts them; the 422 echoing them back could not be encoded."""
+    settings = Settings(data_dir=tmp_path / "data", reader="heuristic")
+    app = create_app(settings, QAService(settings, encoder=HashEncoder(), reader=object()))
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.post(path, content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"][0] == "body"
