@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from pathlib import PurePath
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from qa.config import CollectionName
 from qa.conversation import MAX_MESSAGE_CHARS
+from qa.uploads import UPLOAD_PREFIX
 
 
 class AskRequest(BaseModel):
@@ -81,10 +83,19 @@ class ChatResponse(AskResponse):
     )
 
 
+def shown_path(path: str) -> str:
+    """What a client sees of a document's source: an upload's `upload:NAME` as it is, an indexed
+    file's name alone, so responses do not reveal where the server keeps its files."""
+    return path if path.startswith(UPLOAD_PREFIX) else PurePath(path).name
+
+
+ShownPath = Annotated[str, PlainSerializer(shown_path, return_type=str)]
+
+
 class DocumentSummary(BaseModel):
     doc_id: str
     title: str
-    path: str
+    path: ShownPath = Field(description="`upload:NAME` for an upload, the file name for an indexed file.")
     passages: int
     chars: int
 
@@ -92,7 +103,7 @@ class DocumentSummary(BaseModel):
 class DocumentOut(BaseModel):
     doc_id: str
     title: str
-    path: str
+    path: ShownPath = Field(description="`upload:NAME` for an upload, the file name for an indexed file.")
     text: str
     sha256: str
 
