@@ -11,7 +11,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from qa.errors import CorruptFile, IndexMismatch, InvalidInput, NotFound, NotReady, QAError, UnsupportedFile
+from qa.errors import CorruptFile, EmptyFile, IndexMismatch, InvalidInput, NotFound, NotReady, QAError, UnsupportedFile
 from qa.errors import Forbidden, PayloadTooLarge, Unauthorized
 
 log = logging.getLogger("verbatim.api")
@@ -21,6 +21,7 @@ STATUS: dict[type[QAError], int] = {
     NotFound: 404,
     UnsupportedFile: 415,
     CorruptFile: 422,
+    EmptyFile: 422,
     IndexMismatch: 409,
     NotReady: 503,
     PayloadTooLarge: 413,

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.errors import CorruptFile, InvalidInput, UnsupportedFile
+from qa.errors import CorruptFile, EmptyFile, InvalidInput, UnsupportedFile
 from qa.formats import RICH_SUFFIXES, extract
 from qa.types import Document, Passage
 
@@ -75,6 +75,8 @@ def parse_document(data: bytes, source: str, fallback_title: str) -> Document:
         text, title, pages = extracted.text, extracted.title, extracted.pages
     else:
         text, title, pages = _decode_text(data, source), None, ()
+    if not text.strip():  # every format alike: an empty .txt is refused as an empty .html is
+        raise EmptyFile(f"{Path(source).name}: no text found in the file")
     sha = hashlib.sha256(data).hexdigest()
     doc_id = hashlib.sha256(f"{source}\0{sha}".encode()).hexdigest()[:16]
     title = title or _title(text) or fallback_title
