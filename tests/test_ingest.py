@@ -148,12 +148,13 @@ def test_a_word_of_a_megabyte_is_split_at_the_character_bound():
         "ab cd\n\n" * 10_000 + "(photo x)\n\nlower text.\n",  # short paragraphs before a caption
         "Hello there.\n" + " " * 50_000 + "\nMore.\n",  # a line of spaces
         "# " + " " * 50_000 + "x\ny\n",  # a heading mark before spaces
-        "".join(f"# H{i}\n\nshort words here\n\n" for i in range(20_000)),  # many tiny sections
+        "".join(f"# H{i}\n\nshort words here\n\n" for i in range(30_000)),  # many tiny sections
     ],
     ids=["caption-run", "space-line", "heading-spaces", "tiny-sections"],
 )
 def test_hostile_layouts_split_in_linear_time(text):
-    """Each took from 8 s to minutes before: regexes and scans that were quadratic."""
+    """Each took from 18 s to minutes before (regexes and scans that were quadratic); a generous
+    bound, as the machine may be busy."""
     started = time.perf_counter()
     split_passages(parse_document(text.encode(), "/x/hostile.txt", "hostile"))
-    assert time.perf_counter() - started < 2
+    assert time.perf_counter() - started < 5
