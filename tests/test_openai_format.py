@@ -92,7 +92,7 @@ def test_response_shape_and_honest_usage_when_no_tokenizer(client):
 @pytest.mark.parametrize(
     "payload, status, param",
     [
-        ({"model": "verbatim", "messages": []}, 400, "messages"),
+        ({"model": "verbatim", "messages": []}, 422, "messages"),
         ({"model": "verbatim", "messages": [{"role": "system", "content": "hi"}]}, 400, "messages"),
         ({"model": "gpt-4o", "messages": [{"role": "user", "content": VIDU}]}, 404, "model"),
         ({"model": "verbatim:nothing", "messages": [{"role": "user", "content": VIDU}]}, 404, "model"),
