@@ -43,7 +43,24 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     app.include_router(collections.router)
     app.include_router(widget.router)
     openai_routes.install(app)  # /v1/...: after errors.install, whose handlers it scopes
+    document_limits(app, resolved)
     return app
+
+
+def document_limits(app: FastAPI, settings: Settings) -> None:
+    """State the limits that follow settings in the OpenAPI schema, with this server's values:
+    the service enforces them (so a changed setting needs no schema change), the schema tells
+    clients what they are."""
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = FastAPI.openapi(app)
+            schema["components"]["schemas"]["AskRequest"]["properties"]["question"]["maxLength"] = settings.max_question_chars
+            upload = schema["paths"]["/collections/{name}/documents"]["post"]["requestBody"]["content"]["multipart/form-data"]
+            upload["schema"]["properties"][collections.FIELD]["maxItems"] = settings.max_upload_files
+        return app.openapi_schema
+
+    app.openapi = openapi
 
 
 def allow_cors(app: FastAPI, origins: list[str]) -> None:

@@ -35,7 +35,8 @@ _MULTIPART = {
                 "schema": {
                     "type": "object",
                     "required": [FIELD],
-                    "properties": {FIELD: {"type": "array", "items": {"type": "string", "format": "binary"}}},
+                    # maxItems is this server's max_upload_files, set by api.app.document_limits
+                    "properties": {FIELD: {"type": "array", "minItems": 1, "items": {"type": "string", "format": "binary"}}},
                 }
             }
         },

@@ -16,6 +16,8 @@ from qa.service import QAService
 
 router = APIRouter()
 ERRORS = {code: {"model": ErrorOut} for code in (401, 403, 404, 413, 415, 422, 503)}
+# A JSON body that cannot be parsed at all (not UTF-8, nested too deep) is FastAPI's 400.
+BODY_ERRORS = ERRORS | {400: {"model": ErrorOut, "description": "The body is not parseable JSON."}}
 COLLECTION = Query(None, min_length=1, max_length=64, pattern=COLLECTION_PATTERN, description="Which collection; none: the default collection.")
 
 
@@ -23,13 +25,13 @@ def get_service(request: Request) -> QAService:
     return request.app.state.service
 
 
-@router.post("/ask", response_model=AskResponse, responses=ERRORS, summary="Answer a question with citations")
+@router.post("/ask", response_model=AskResponse, responses=BODY_ERRORS, summary="Answer a question with citations")
 def ask(body: AskRequest, request: Request, service: QAService = Depends(get_service)) -> dict:
     name = readable_collection(request, body.collection)
     return service.ask(body.question, body.top_k, name).to_dict()
 
 
-@router.post("/chat", response_model=ChatResponse, responses=ERRORS, summary="Answer the last message of a conversation")
+@router.post("/chat", response_model=ChatResponse, responses=BODY_ERRORS, summary="Answer the last message of a conversation")
 def chat(body: ChatRequest, request: Request, service: QAService = Depends(get_service)) -> dict:
     """Follow-ups ("Who developed it?") are resolved against the earlier messages first."""
     name = readable_collection(request, body.collection)

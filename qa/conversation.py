@@ -44,7 +44,13 @@ PERSONAL = {"he": "", "him": "", "his": "'s", "she": "", "hers": "'s"}
 IMPERSONAL = {"it": "", "its": "'s", "they": "", "them": "", "their": "'s", "theirs": "'s"}
 # "her" and "this"/"that" need context: see `_pronoun_at`.
 _PRONOUN = re.compile(r"\b(it|its|they|them|their|theirs|he|him|his|she|her|hers|this|that)\b", re.I)
-_ELLIPSIS = re.compile(r"^(?:(?:and|but|so)\s+)?(?:(?:what|how)\s+about\s+|and\s+)(?P<x>.+?)[\s?!]*$", re.I)
+# The opening of an elliptical follow-up; what follows it is the new name (see `_elided`).
+_ELLIPSIS_LEAD = re.compile(r"(?:(?:and|but|so)\s+)?(?:(?:what|how)\s+about\s+|and\s+)", re.I)
+_TRAILING = " \t\n\r\f\v?!"
+# Caps on what `rewrite` reads, so its time stays bounded whatever a client sends: a message as
+# long as the HTTP schemas allow, and a whole conversation of a few dozen such turns.
+MAX_MESSAGE_CHARS = 10_000
+MAX_CONVERSATION_CHARS = 50_000
 _LEADING_PREP = re.compile(r"^(?:in|for|at|of|on|from|by|with)\s+", re.I)
 _WORD = re.compile(r"[\w][\w'’&.-]*")
 _CONNECTORS = {"of", "and", "&", "de", "for"}
@@ -80,6 +86,7 @@ def rewrite(turns: Sequence[Turn]) -> Rewrite:
     """Resolve the last user message against the earlier turns (see the module docstring)."""
     if not turns or turns[-1].role != "user":
         raise InvalidInput("the last message must be the user's question")
+    check_length([turn.content for turn in turns])
     previous: tuple[str, str] | None = None  # (resolved question, answer) of the last exchange
     result = Rewrite(turns[0].content, turns[0].content, "none")
     for i, turn in enumerate(turns):
@@ -91,14 +98,25 @@ def rewrite(turns: Sequence[Turn]) -> Rewrite:
     return result
 
 
+def check_length(messages: Sequence[str]) -> None:
+    """Refuse a conversation over the caps (`MAX_MESSAGE_CHARS`, `MAX_CONVERSATION_CHARS`); HTTP
+    routes call it on every message as sent, `rewrite` on the turns it reads."""
+    for i, text in enumerate(messages):
+        if len(text) > MAX_MESSAGE_CHARS:
+            raise InvalidInput(f"message {i} is longer than {MAX_MESSAGE_CHARS} characters")
+    total = sum(map(len, messages))
+    if total > MAX_CONVERSATION_CHARS:
+        raise InvalidInput(f"the conversation is {total} characters long; the limit is {MAX_CONVERSATION_CHARS}")
+
+
 def resolve(message: str, previous: tuple[str, str] | None) -> Rewrite:
     """One step: `message` against the previous (resolved question, answer), if any."""
     message = message.strip()
     if previous is None:
         return Rewrite(message, message, "none")
     question, answer = previous
-    ellipsis = _ELLIPSIS.match(message) or _bare_name(message)
-    new = _LEADING_PREP.sub("", ellipsis.group("x")).strip() if ellipsis else ""
+    elided = _elided(message) or _bare_name(message)
+    new = _LEADING_PREP.sub("", elided).strip() if elided else ""
     if new.endswith(".") and not re.search(r"\b[A-Z]\.$", new):
         new = new[:-1].rstrip()  # a full stop, not the end of "U.S."
     if _is_fragment(new):
@@ -199,11 +217,20 @@ def _is_fragment(text: str) -> bool:
     return 0 < len(words) <= 6 and words[0].lower() not in _NOT_NAMES - {"the", "a", "an"}
 
 
-def _bare_name(message: str) -> re.Match | None:
+def _elided(message: str) -> str | None:
+    """ "And the Republic of Korea?" -> "the Republic of Korea". Only the opening is a regex; the
+    trailing "?!" and spaces are stripped by `rstrip`, because a lazy `.+?` before a pattern for them
+    backtracks quadratically on a long run of " ?"."""
+    lead = _ELLIPSIS_LEAD.match(message)
+    rest = message[lead.end() :].rstrip(_TRAILING) if lead else ""
+    return rest if rest and "\n" not in rest else None
+
+
+def _bare_name(message: str) -> str | None:
     """ "Japan?" alone: a name and nothing else is an elliptical follow-up."""
     stripped = message.strip().rstrip("?.! ")
     if stripped and proper_phrases(stripped) == [stripped] and len(stripped.split()) <= 5:
-        return re.match(r"(?P<x>.+)", stripped)
+        return stripped
     return None
 
 

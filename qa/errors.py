@@ -26,6 +26,10 @@ class CorruptFile(QAError):
     """A file of a supported type whose content cannot be decoded."""
 
 
+class EmptyFile(CorruptFile):
+    """A readable file with no text in it: nothing to index (a folder walk skips it, and says so)."""
+
+
 class IndexMismatch(QAError):
     """The stored index was built differently (other model, format) and must be rebuilt."""
 

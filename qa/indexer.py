@@ -14,7 +14,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from qa.embed.base import Encoder
-from qa.errors import CorruptFile, NotFound, UnsupportedFile
+from qa.errors import CorruptFile, EmptyFile, NotFound, UnsupportedFile
 from qa.ingest.files import collect_files, read_document
 from qa.ingest.passages import split_passages
 from qa.store.base import Collection, Store
@@ -81,13 +81,14 @@ def sync_paths(where: Path | Store, name: str, paths: list[Path], plan: IndexPla
 def _read_files(files: list[Path], named: set[Path]) -> tuple[list[Document], list[tuple[str, str]]]:
     """A file named on the command line must be readable. A bad one found by walking a folder (a
     scanned PDF, a broken DOCX) is skipped and reported, and its last good version stays indexed:
-    one bad file does not stop a folder of good ones, and is never dropped in silence."""
+    one bad file does not stop a folder of good ones, and is never dropped in silence. An empty
+    file is skipped and reported even when named: there is nothing in it to refuse."""
     documents, skipped = [], []
     for f in files:
         try:
             documents.append(read_document(f))
         except (CorruptFile, UnsupportedFile) as exc:
-            if f.resolve() in named:
+            if f.resolve() in named and not isinstance(exc, EmptyFile):
                 raise
             skipped.append((str(f.resolve()), exc.message))
     return documents, skipped

@@ -159,3 +159,14 @@ def test_models_show_private_collections_only_to_their_readers(app, key):
     models = {m["id"] for m in client.get("/v1/models", headers=KEY_HEADERS[key]).json()["data"]}
     hr_model = "verbatim" if default == "hr" else "verbatim:hr"
     assert (hr_model in models) == (key == "right")
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/json"])
+@pytest.mark.parametrize("endpoint", ["/ask", "/chat"])
+def test_a_deeply_nested_body_is_a_4xx(app, endpoint, content_type):
+    """10,000 levels of JSON once hit a RecursionError (a 500) where auth parsed the body."""
+    client, _, _ = app
+    body = "[" * 10_000 + "]" * 10_000
+    for key in ("none", "right"):
+        r = client.post(endpoint, content=body, headers={"content-type": content_type, **KEY_HEADERS[key]})
+        assert 400 <= r.status_code < 500 and "detail" in r.json(), r.text[:200]

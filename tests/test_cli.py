@@ -39,3 +39,10 @@ def test_errors_print_message_and_exit_nonzero(tmp_path):
     assert "Traceback" not in missing.stderr
     empty = qa("ask", "   ", "--collection", "none", data_dir=data)
     assert empty.returncode == 1 and "Error:" in empty.stderr and "Traceback" not in empty.stderr
+
+
+def test_index_says_an_empty_file_was_skipped(tmp_path):
+    (tmp_path / "empty.txt").write_text(" \n")
+    out = qa("index", str(tmp_path / "empty.txt"), "--collection", "e", data_dir=tmp_path / "data")
+    assert out.returncode == 0, out.stderr
+    assert "Skipped empty.txt: no text found in the file" in out.stderr and "Traceback" not in out.stderr

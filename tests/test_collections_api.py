@@ -85,6 +85,9 @@ def test_upload_list_ask_delete_round_trip(client):
         ([("bomb.docx", makefiles.zip_bomb_docx(80 << 20))], 422, "bomb.docx: unpacks to"),
         ([("latin1.txt", "caf\u00e9".encode("latin-1"))], 422, "latin1.txt: not UTF-8"),
         ([("..", b"# x")], 422, "unusable file name"),
+        ([("empty.txt", b"")], 422, "upload:empty.txt: no text found in the file"),
+        ([("blank.md", b" \n\t\r\n ")], 422, "upload:blank.md: no text found in the file"),
+        ([("empty.html", b"<html><body> </body></html>")], 422, "upload:empty.html: no text found in the file"),
     ],
 )
 def test_bad_files_get_4xx_naming_them(client, files, status, words):

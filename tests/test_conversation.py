@@ -1,8 +1,10 @@
 """Follow-up questions are made to stand alone by substitution (qa/conversation.py)."""
 
+import time
+
 import pytest
 
-from qa.conversation import Turn, proper_phrases, resolve, rewrite
+from qa.conversation import MAX_CONVERSATION_CHARS, MAX_MESSAGE_CHARS, Turn, proper_phrases, resolve, rewrite
 from qa.errors import InvalidInput
 
 
@@ -90,3 +92,29 @@ def test_proper_phrases():
     assert proper_phrases("Who edited the Voice of the World column?") == ["Voice of the World"]
     assert proper_phrases("What is generative AI?") == []
     assert resolve("Who?", None).rule == "none"
+
+
+# --- hostile input: time linear in the message, and caps on what is read ----------------------
+
+
+def test_an_elliptical_message_resolves_in_linear_time():
+    """A lazy `.+?` before `[\\s?!]*$` took ~8 s on this 50,000-character message."""
+    message = "and " + " ?" * 25_000 + "x"
+    started = time.perf_counter()
+    resolve(message, ("How many inventions did India file?", ""))
+    assert time.perf_counter() - started < 2
+
+
+def test_a_conversation_at_the_caps_resolves_quickly():
+    message = ("and " + " ?" * MAX_MESSAGE_CHARS)[: MAX_MESSAGE_CHARS - 1] + "x"
+    earlier = [Turn("user", message)] * (MAX_CONVERSATION_CHARS // MAX_MESSAGE_CHARS - 1)
+    started = time.perf_counter()
+    rewrite([*earlier, Turn("user", "And Japan?")])
+    assert time.perf_counter() - started < 2
+
+
+def test_over_the_caps_is_refused_naming_the_limit():
+    with pytest.raises(InvalidInput, match=f"message 0 is longer than {MAX_MESSAGE_CHARS} characters"):
+        rewrite([Turn("user", "x" * (MAX_MESSAGE_CHARS + 1)), Turn("user", "Who?")])
+    with pytest.raises(InvalidInput, match=f"the limit is {MAX_CONVERSATION_CHARS}"):
+        rewrite([Turn("user", "x" * MAX_MESSAGE_CHARS)] * (MAX_CONVERSATION_CHARS // MAX_MESSAGE_CHARS) + [Turn("user", "Who?")])

@@ -111,3 +111,13 @@ def test_bad_files_in_a_folder_are_reported_and_keep_their_last_version(tmp_path
     assert {d.doc_id for d in second.documents.values()} == set(first.documents)  # last good version kept
     with pytest.raises(CorruptFile, match="report.pdf"):  # named explicitly: an error, not a skip
         sync_paths(tmp_path, "default", [docs_dir / "report.pdf"], plan(encoder))
+
+
+def test_an_empty_file_is_skipped_and_reported_even_when_named(tmp_path, docs_dir, encoder):
+    (docs_dir / "empty.txt").write_bytes(b"")
+    (docs_dir / "blank.md").write_text("  \n\n \t\n")
+    _, report = sync_paths(tmp_path, "default", [docs_dir], plan(encoder))
+    assert report.documents == 2 and sorted(report.skipped) == [
+        "blank.md: no text found in the file", "empty.txt: no text found in the file"]
+    _, named = sync_paths(tmp_path, "default", [docs_dir / "empty.txt"], plan(encoder))
+    assert named.skipped == ("empty.txt: no text found in the file",) and named.documents == 2

@@ -1,10 +1,12 @@
+import random
+import time
 from pathlib import Path
 
 import pytest
 
 from qa.errors import CorruptFile, InvalidInput, UnsupportedFile
 from qa.ingest.files import collect_files, parse_document, read_document
-from qa.ingest.passages import render, split_passages
+from qa.ingest.passages import MAX_PASSAGE_CHARS, render, split_passages
 from qa.text import sentence_bounds
 from tests.conftest import DATA, SEED_FILE
 
@@ -114,3 +116,47 @@ def test_collect_files_walks_folders_and_skips_hidden(tmp_path: Path):
     (tmp_path / "b.bin").write_text("b")
     assert collect_files([tmp_path]) == [tmp_path / "a.md"]
     assert len(collect_files([DATA / "docs"])) == 2
+
+
+# --- hostile input: bounded passages, and splitting in time linear in the file --------------
+
+
+def _bounded_and_exact(text: str, max_words: int = 180) -> list:
+    doc = parse_document(text.encode(), "/x/hostile.txt", "hostile")
+    passages = split_passages(doc, max_words)
+    for p in passages:
+        assert len(p.text) <= MAX_PASSAGE_CHARS and len(p.text.split()) <= max_words
+        assert doc.text[p.start : p.end] == p.text  # single-spaced text: the reading is the text
+    return passages
+
+
+def test_a_one_line_megabyte_without_sentence_ends_is_split_at_words():
+    rng = random.Random(0)
+    text = " ".join(rng.choice(["alpha", "beta", "gamma", "delta"]) for _ in range(200_000))[:1_000_000]
+    passages = _bounded_and_exact(text)
+    assert " ".join(p.text for p in passages) == text.strip()
+
+
+def test_a_word_of_a_megabyte_is_split_at_the_character_bound():
+    passages = _bounded_and_exact("x" * 1_000_000)
+    assert len(passages) == 1_000_000 // MAX_PASSAGE_CHARS
+    passages = _bounded_and_exact("A short start. " + "y" * 5_000 + " and a tail.")
+    assert "".join(p.text for p in passages).count("y") == 5_000
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ab cd\n\n" * 10_000 + "(photo x)\n\nlower text.\n",  # short paragraphs before a caption
+        "Hello there.\n" + " " * 50_000 + "\nMore.\n",  # a line of spaces
+        "# " + " " * 50_000 + "x\ny\n",  # a heading mark before spaces
+        "".join(f"# H{i}\n\nshort words here\n\n" for i in range(30_000)),  # many tiny sections
+    ],
+    ids=["caption-run", "space-line", "heading-spaces", "tiny-sections"],
+)
+def test_hostile_layouts_split_in_linear_time(text):
+    """Each took from 18 s to minutes before (regexes and scans that were quadratic); a generous
+    bound, as the machine may be busy."""
+    started = time.perf_counter()
+    split_passages(parse_document(text.encode(), "/x/hostile.txt", "hostile"))
+    assert time.perf_counter() - started < 5

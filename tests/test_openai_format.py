@@ -5,6 +5,7 @@ The app runs in-process with the hash encoder; `test_openai_compat.py` drives a 
 import asyncio
 import json
 import logging
+import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -91,7 +92,7 @@ def test_response_shape_and_honest_usage_when_no_tokenizer(client):
 @pytest.mark.parametrize(
     "payload, status, param",
     [
-        ({"model": "verbatim", "messages": []}, 400, "messages"),
+        ({"model": "verbatim", "messages": []}, 422, "messages"),
         ({"model": "verbatim", "messages": [{"role": "system", "content": "hi"}]}, 400, "messages"),
         ({"model": "gpt-4o", "messages": [{"role": "user", "content": VIDU}]}, 404, "model"),
         ({"model": "verbatim:nothing", "messages": [{"role": "user", "content": VIDU}]}, 404, "model"),
@@ -183,3 +184,21 @@ def test_a_client_that_hangs_up_closes_the_stream(client, caplog):
         asyncio.run(run())
     assert 1 <= len(sent) < 5 and not any(b"[DONE]" in chunk for chunk in sent)
     assert "stream closed by the client" in caplog.text
+
+
+def test_markers_are_cut_in_linear_time():
+    """A regex for "markers at the end" took ~10 s on this 50,000-character message."""
+    started = time.perf_counter()
+    assert answer_in(" [1]" * 12_500 + "x") == (" [1]" * 12_500 + "x").strip()
+    assert answer_in("up to 32 seconds" + " " * 50_000 + "[1] [2]") == "up to 32 seconds"
+    assert time.perf_counter() - started < 2
+
+
+def test_content_parts_are_capped_like_a_message(client):
+    parts = [{"type": "text", "text": "x" * 9_000}] * 2
+    r = chat(client, [{"role": "user", "content": parts}, {"role": "user", "content": VIDU}])
+    assert r.status_code == 422, r.text
+    assert "message 0 is longer than 10000 characters" in r.json()["error"]["message"]
+    many = [{"role": "user", "content": "x" * 9_000}] * 6 + [{"role": "user", "content": VIDU}]
+    r = chat(client, many)
+    assert r.status_code == 422 and "the limit is 50000" in r.json()["error"]["message"]

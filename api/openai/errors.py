@@ -35,9 +35,10 @@ class OpenAIError(Exception):
         self.status, self.message, self.type, self.code, self.param = status, message, type, code, param
 
 
-def error_response(status: int, message: str, type: str | None = None, code: str | None = None, param: str | None = None) -> JSONResponse:
+def error_response(status: int, message: str, type: str | None = None, code: str | None = None, param: str | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
     kind = type or (TYPES.get(status, "invalid_request_error") if status < 500 else "server_error")
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {**(headers or {}), **({"WWW-Authenticate": "Bearer"} if status == 401 else {})}
     return JSONResponse({"error": {"message": message, "type": kind, "param": param, "code": code}}, status_code=status, headers=headers)
 
 
@@ -50,7 +51,7 @@ def _openai(exc: Exception) -> JSONResponse:
     if isinstance(exc, RequestValidationError):
         return _validation(exc)
     if isinstance(exc, StarletteHTTPException):
-        return error_response(exc.status_code, str(exc.detail))
+        return error_response(exc.status_code, str(exc.detail), headers=exc.headers)  # a 405's Allow
     log.exception("unexpected error", exc_info=exc)
     return error_response(500, "internal error; the server log has the details", code="internal_error")
 

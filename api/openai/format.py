@@ -16,7 +16,6 @@ ABSTAINED = "The documents do not answer this question."
 SOURCES = "Sources:"
 CLOSEST = "Closest passages (none of them answers it):"
 SNIPPET_CHARS = 200
-_MARKERS = re.compile(r"(?:\s*\[\d+\])+\s*$")
 
 
 def model_name(collection: str, default: str) -> str:
@@ -56,8 +55,20 @@ def answer_in(content: str) -> str:
     """The answer inside a reply `render` wrote ("" for an abstention); other text unchanged."""
     if content.startswith(ABSTAINED):
         return ""
-    head = content.split(f"\n\n{SOURCES}", 1)[0]
-    return _MARKERS.sub("", head).strip()
+    head = content.split(f"\n\n{SOURCES}", 1)[0].rstrip()
+    return _without_markers(head).strip()
+
+
+def _without_markers(text: str) -> str:
+    """`text` less its trailing source markers ("... seconds [1] [2]"). A loop, not a regex: a
+    regex for "markers at the end" is tried at every position of a long run of spaces or
+    markers, which takes time quadratic in a client-sent message's length."""
+    while text.endswith("]"):
+        opening = text.rfind("[")
+        if opening < 0 or not text[opening + 1 : -1].isdecimal():
+            break
+        text = text[:opening].rstrip()
+    return text
 
 
 def render(result: Result) -> tuple[str, list[Citation]]:

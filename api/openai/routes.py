@@ -29,7 +29,7 @@ from api.openai.errors import OpenAIError
 from api.openai.format import citation_dict, collection_of, model_name, render, stream_events, turns_from
 from api.openai.schemas import ERRORS, ChatCompletion, ChatCompletionRequest, ModelList
 from api.routes import get_service
-from qa.conversation import Turn
+from qa.conversation import Turn, check_length
 from qa.embed.tokens import count_tokens
 from qa.errors import Forbidden, Unauthorized
 from qa.service import QAService
@@ -62,8 +62,11 @@ def models(request: Request, service: QAService = Depends(get_service)) -> dict:
     return {"object": "list", "data": [{"id": model_name(n, default), "object": "model", "created": 0} for n in names]}
 
 
-STREAM = {200: {"content": {"text/event-stream": {"schema": {"type": "string", "description": "With `stream: true`: "
-              "`data: {chat.completion.chunk}` events, then `data: [DONE]`."}}}}}
+# One server-sent event, as SSE parsers (and OpenAPI 3.2's itemSchema) see it: its `data` field.
+STREAM = {200: {"content": {"text/event-stream": {"schema": {
+    "type": "object", "required": ["data"], "description": "With `stream: true`, one event of the stream.",
+    "properties": {"data": {"type": "string", "description": "A `chat.completion.chunk` as JSON; the last event is `[DONE]`."}},
+}}}}}
 
 
 @router.post("/chat/completions", response_model=ChatCompletion, responses=ERRORS | STREAM, summary="Answer the last user message")
@@ -96,8 +99,7 @@ def _collection(service: QAService, model: str) -> str:
 
 
 def _turns(body: ChatCompletionRequest) -> list[Turn]:
-    if not body.messages:
-        raise OpenAIError(400, "`messages` is empty: send at least one user message.", param="messages", code="invalid_messages")
+    check_length([m.text for m in body.messages])  # content parts have no cap of their own
     turns = turns_from([(m.role, m.text) for m in body.messages])
     if turns is None:
         raise OpenAIError(400, "`messages` has no user message to answer.", param="messages", code="invalid_messages")

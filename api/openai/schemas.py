@@ -14,7 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas import Source
+from api.schemas import Integer, Source
+from qa.conversation import MAX_MESSAGE_CHARS
 
 IGNORED_PARAMETERS = (
     "temperature", "top_p", "n", "max_tokens", "max_completion_tokens", "stop", "presence_penalty",
@@ -29,7 +30,7 @@ class TextPart(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     type: Literal["text"]
-    text: str = Field(max_length=10_000)
+    text: str = Field(max_length=MAX_MESSAGE_CHARS)
 
 
 class ChatMessage(BaseModel):
@@ -39,7 +40,7 @@ class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     role: Literal["system", "developer", "user", "assistant", "tool", "function"]
-    content: Annotated[str, Field(max_length=10_000)] | list[TextPart] | None = None
+    content: Annotated[str, Field(max_length=MAX_MESSAGE_CHARS)] | list[TextPart] | None = None
     name: str | None = None
 
     @property
@@ -50,7 +51,7 @@ class ChatMessage(BaseModel):
 
 
 class StreamOptions(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
 
     include_usage: bool = False
 
@@ -58,6 +59,7 @@ class StreamOptions(BaseModel):
 class ChatCompletionRequest(BaseModel):
     model_config = ConfigDict(
         extra="allow",
+        strict=True,  # as OpenAI: `"max_tokens": "5"` is a wrong type, not a 5
         json_schema_extra={
             "examples": [{
                 "model": "verbatim",
@@ -67,14 +69,14 @@ class ChatCompletionRequest(BaseModel):
     )
 
     model: str = Field(..., min_length=1, max_length=100, description="`verbatim` (default collection) or `verbatim:NAME`.")
-    messages: list[ChatMessage] = Field(..., max_length=100, description="Oldest first; the last user message is answered.")
+    messages: list[ChatMessage] = Field(..., min_length=1, max_length=100, description="Oldest first; the last user message is answered.")
     stream: bool = Field(False, description="Server-sent events in the `chat.completion.chunk` format.")
     stream_options: StreamOptions | None = None
     # Sampling and tool parameters: accepted, ignored (see the module docstring).
     temperature: float | None = None
     top_p: float | None = None
-    n: int | None = None
-    max_tokens: int | None = None
+    n: Integer | None = None
+    max_tokens: Integer | None = None
 
 
 class Usage(BaseModel):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from qa.errors import CorruptFile, InvalidInput, UnsupportedFile
+from qa.errors import CorruptFile, EmptyFile, InvalidInput, UnsupportedFile
 from qa.ingest.formats import RICH_SUFFIXES, extract
 from qa.ingest.passages import markdown_title
 from qa.types import Document
@@ -54,6 +54,8 @@ def parse_document(data: bytes, source: str, fallback_title: str) -> Document:
         text, title, pages = extracted.text, extracted.title, extracted.pages
     else:
         text, title, pages = _decode_text(data, source), None, ()
+    if not text.strip():  # every format alike: an empty .txt is refused as an empty .html is
+        raise EmptyFile(f"{Path(source).name}: no text found in the file")
     sha = hashlib.sha256(data).hexdigest()
     doc_id = hashlib.sha256(f"{source}\0{sha}".encode()).hexdigest()[:16]
     title = title or markdown_title(text) or fallback_title

@@ -45,8 +45,6 @@ def extract(data: bytes, name: str, suffix: str, max_unzipped: int = MAX_UNZIPPE
         extracted = extract_docx(data, name, max_unzipped)
     else:
         raise ValueError(f"not a rich format: {suffix}")
-    if not extracted.text.strip():
-        raise CorruptFile(f"{name}: no text found in the file")
     return extracted
 
 

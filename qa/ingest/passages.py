@@ -15,11 +15,18 @@ from dataclasses import dataclass
 from qa.text import SENTENCE_END, TERMINAL, TINY_WORDS, is_label
 from qa.types import Document, Passage
 
-_BLOCK = re.compile(r"[^\n]*\S[^\n]*(?:\n[^\n]*\S[^\n]*)*")
-_HEADING = re.compile(r"^(#{1,6})\s+(.*\S)\s*$")
+# Blocks and headings are anchored so that no regex here is tried at every position of a long
+# whitespace run (unanchored, both took time quadratic in a line of spaces).
+_BLOCK = re.compile(r"^[^\n]*\S[^\n]*(?:\n[^\n]*\S[^\n]*)*", re.MULTILINE)
+_HEADING = re.compile(r"^(#{1,6})\s+(\S(?:.*\S)?)\s*$")
 _CAPTION = re.compile(r"\(\s*photo\b|^photo\s*:", re.IGNORECASE)
 # A hyphen before whitespace and a lower-case letter: an extraction scar, not a real dash.
 _CLEAN_TOKEN = re.compile(r"[A-Za-z]-\s+(?=[a-z])|\s+|.", re.DOTALL)
+_WORD_RUN = re.compile(r"\S+\s*")
+# The hard bound on a passage's length, whatever its punctuation or spacing: reading time grows
+# with passage length, and a one-line megabyte must not become one passage. Ordinary passages
+# (max_passage_words of ~6-character words) stay well under it.
+MAX_PASSAGE_CHARS = 2000
 FRAGMENT_WORDS = 4  # blocks this short are bylines, sub-heads or caption debris
 
 
@@ -90,6 +97,7 @@ def _group(text: str) -> list[_Unit]:
     """Walk the blocks once: headings set the section; captions and runs of short fragments
     become caption passages; a paragraph that stops mid-sentence continues in the next one."""
     blocks = [_Block(m.start(), m.end(), m.group()) for m in _BLOCK.finditer(text)]
+    runs = _runs(blocks)
     units: list[_Unit] = []
     section, open_unit = ("", ""), None
     headings: dict[int, str] = {}
@@ -104,7 +112,7 @@ def _group(text: str) -> list[_Unit]:
             open_unit = None
             i += 1
             continue
-        run = _debris_run(blocks, i, open_unit)
+        run = _debris_run(blocks, i, open_unit, runs)
         if run:
             units.append(_Unit("caption", section, blocks[i : i + run]))
             i += run
@@ -128,19 +136,29 @@ def _section(headings: dict[int, str]) -> tuple[str, str]:
     return headings[level], " / ".join(headings[k] for k in sorted(headings) if k >= level)
 
 
-def _debris_run(blocks: list[_Block], i: int, open_unit: _Unit | None) -> int:
+def _runs(blocks: list[_Block]) -> tuple[list[int], list[int]]:
+    """For each block: where the run of short or caption blocks starting there ends, and the
+    first caption at or after it. One backward pass, so `_debris_run` need not scan forward from
+    every block (quadratic in a file of many short paragraphs)."""
+    ends, captions = [len(blocks)] * (len(blocks) + 1), [len(blocks)] * (len(blocks) + 1)
+    for i in range(len(blocks) - 1, -1, -1):
+        b = blocks[i]
+        ends[i] = ends[i + 1] if (b.short or b.caption) and not _HEADING.match(b.raw) else i
+        captions[i] = i if b.caption else captions[i + 1]
+    return ends, captions
+
+
+def _debris_run(blocks: list[_Block], i: int, open_unit: _Unit | None, runs: tuple[list[int], list[int]]) -> int:
     """Length of the caption (or caption debris) starting at block i, or 0 if it is article text.
 
     A caption and the short fragments around it form one run. A lone short block is a byline or
     sub-head and stays with the text that follows, unless it sits inside a sentence that resumes
     in lower case after it; likewise an unfinished line before a caption belongs to the article
     when the article resumes in lower case after the caption."""
-    j = i
-    while j < len(blocks) and (blocks[j].short or blocks[j].caption) and not _HEADING.match(blocks[j].raw):
-        j += 1
+    j = runs[0][i]
     run = j - i
     resumes_lower = j < len(blocks) and blocks[j].raw[:1].islower()
-    has_caption = any(b.caption for b in blocks[i:j])
+    has_caption = runs[1][i] < j
     if has_caption and run > 1 and not blocks[i].caption and resumes_lower:
         return 0  # blocks[i] opens the sentence that resumes after the caption
     if has_caption or run >= 2:
@@ -153,29 +171,37 @@ def _merge_tiny(units: list[_Unit]) -> list[_Unit]:
     """Fold stray few-word text units (a byline, a sub-head) into the next text unit of the same
     section, or the previous one when none follows, so no passage is a bare fragment."""
     merged: list[_Unit] = []
+    latest: dict[tuple[str, str], _Unit] = {}  # each section's last text unit in `merged`
     carry: _Unit | None = None
     for unit in units:
         if unit.kind == "text" and carry is not None and carry.section == unit.section:
             unit.blocks = carry.blocks + unit.blocks
             carry = None
         if carry is not None and unit.kind == "text":
-            _attach_to_previous(merged, carry)
+            _attach_to_previous(merged, latest, carry)
             carry = None
         if unit.kind == "text" and unit.words < TINY_WORDS:
             carry = unit
             continue
-        merged.append(unit)
+        _append(merged, latest, unit)
     if carry is not None:
-        _attach_to_previous(merged, carry)
+        _attach_to_previous(merged, latest, carry)
     return merged
 
 
-def _attach_to_previous(merged: list[_Unit], fragment: _Unit) -> None:
-    previous = [u for u in merged if u.kind == "text" and u.section == fragment.section]
-    if previous:
-        previous[-1].blocks += fragment.blocks
+def _attach_to_previous(merged: list[_Unit], latest: dict[tuple[str, str], _Unit], fragment: _Unit) -> None:
+    previous = latest.get(fragment.section)
+    if previous is not None:
+        previous.blocks += fragment.blocks
     else:
-        merged.append(fragment)
+        _append(merged, latest, fragment)
+
+
+def _append(merged: list[_Unit], latest: dict[tuple[str, str], _Unit], unit: _Unit) -> None:
+    """Append, remembering the section's last text unit (a lookup, not a scan of `merged`)."""
+    merged.append(unit)
+    if unit.kind == "text":
+        latest[unit.section] = unit
 
 
 def render(text: str, pieces: list[tuple[int, int]]) -> tuple[str, list[int]]:
@@ -210,19 +236,34 @@ def render(text: str, pieces: list[tuple[int, int]]) -> tuple[str, list[int]]:
 
 
 def _chunks(clean: str, max_words: int) -> list[tuple[int, int]]:
-    """Split a long reading at sentence ends into runs of at most `max_words` words."""
-    if len(clean.split()) <= max_words:
+    """Split a long reading at sentence ends into runs of at most `max_words` words and
+    `MAX_PASSAGE_CHARS` characters; a sentence over either bound is split at words, and a word
+    over the character bound at that many characters."""
+    if len(clean) <= MAX_PASSAGE_CHARS and len(clean.split()) <= max_words:
         return [(0, len(clean))]
-    bounds = [0] + [m.end() for m in SENTENCE_END.finditer(clean)] + [len(clean)]
+    cuts = [0] + [m.end() for m in SENTENCE_END.finditer(clean)] + [len(clean)]
+    bounds = [0] + [b for a, z in zip(cuts, cuts[1:]) for b in _fine_cuts(clean, a, z, max_words)]
     chunks, lo, words = [], 0, 0
     for a, b in zip(bounds, bounds[1:]):
         n = len(clean[a:b].split())
-        if words and words + n > max_words:
+        if a > lo and (words + n > max_words or b - lo > MAX_PASSAGE_CHARS):
             chunks.append((lo, a))
             lo, words = a, 0
         words += n
     chunks.append((lo, len(clean)))
     return [(lo, hi - (len(clean[lo:hi]) - len(clean[lo:hi].rstrip()))) for lo, hi in chunks]
+
+
+def _fine_cuts(clean: str, start: int, end: int, max_words: int) -> list[int]:
+    """Where `clean[start:end]` (one sentence) may be cut: only at its end when it is within the
+    bounds, otherwise after each word, and inside a word every `MAX_PASSAGE_CHARS` characters."""
+    if end - start <= MAX_PASSAGE_CHARS and len(clean[start:end].split()) <= max_words:
+        return [end]
+    cuts = []
+    for m in _WORD_RUN.finditer(clean, start, end):
+        cuts += range(m.start() + MAX_PASSAGE_CHARS, m.start() + len(m.group().rstrip()), MAX_PASSAGE_CHARS)
+        cuts.append(m.end())
+    return cuts
 
 
 def _passage(doc_id: str, unit: _Unit, text: str, offsets: list[int]) -> Passage:
