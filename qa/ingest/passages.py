@@ -37,6 +37,40 @@ def _heading_text(raw: str) -> str:
     return raw.replace("**", "").replace("__", "").strip(" #*_")
 
 
+@dataclass(frozen=True)
+class Heading:
+    """A heading line of a document text: `text[start:end]` is the line, its words start at
+    `title_start` (after the `#` marks). The same rule as the splitter's, so a page that shows a
+    document (GET /documents/{id}/view) styles exactly the headings that made its sections."""
+
+    start: int
+    end: int
+    title_start: int
+    level: int
+    title: str
+
+
+def headings(text: str) -> list[Heading]:
+    found = []
+    for block in _BLOCK.finditer(text):
+        m = _HEADING.match(block.group())
+        if m:
+            at = block.start()
+            found.append(Heading(at, at + m.end(2), at + m.start(2), len(m.group(1)), _heading_text(m.group(2))))
+    return found
+
+
+def heading_trail(text: str, offset: int) -> list[str]:
+    """The headings that `offset` stands under, outermost first ("Title", "Section", ...)."""
+    trail: dict[int, str] = {}
+    for h in headings(text):
+        if h.start > offset:
+            break
+        trail = {level: title for level, title in trail.items() if level < h.level}
+        trail[h.level] = h.title
+    return [trail[level] for level in sorted(trail)]
+
+
 @dataclass
 class _Block:
     start: int
