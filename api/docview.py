@@ -18,31 +18,40 @@ from pathlib import PurePath
 from starlette.requests import Request
 
 from qa.ingest.passages import Heading
+from qa.ingest.uploads import UPLOAD_PREFIX
 from qa.types import Document
 
 SCRIPT = 'var hit = document.getElementById("hit"); if (hit) hit.scrollIntoView({block: "center"});'
 CSP = ("default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "
        f"script-src 'sha256-{base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()}'")
 STYLE = """
-body{margin:0;font:16px/1.6 Georgia,'Iowan Old Style','Times New Roman',serif;color:#1f2937;background:#f8fafc}
-header{padding:1rem 1.5rem .75rem;background:#fff;border-bottom:1px solid #e5e7eb;font-family:system-ui,sans-serif}
-header h1{margin:.1rem 0;font-size:1.35rem}
+html,body{height:100%}
+body{margin:0;display:flex;flex-direction:column;font:16px/1.6 Georgia,'Iowan Old Style','Times New Roman',serif;
+ color:#1f2937;background:#f8fafc}
+header{flex:none;padding:.8rem 1.5rem .7rem;background:#fff;border-bottom:1px solid #e5e7eb;font-family:system-ui,sans-serif}
+header h1{margin:.1rem 0;font-size:1.3rem}
 .trail{margin:0;font-size:.85rem;color:#4b5563}.trail span+span::before{content:" \\203A  ";color:#9ca3af}
-.meta{margin:.2rem 0 0;font-size:.85rem;color:#6b7280}
-.cited{margin:.5rem 0 0;font-size:.95rem}.cited q{background:#fde68a;padding:0 .2em;border-radius:3px}
-.note{margin:.6rem 0 0;padding:.5rem .75rem;background:#fef3c7;border:1px solid #f59e0b;border-radius:6px;font-size:.9rem}
-main{display:grid;grid-template-columns:minmax(0,48rem);justify-content:center;gap:1.5rem;padding:1.25rem}
-main.split{grid-template-columns:minmax(0,1fr) minmax(0,1fr);justify-content:stretch}
-.pages{position:sticky;top:0;align-self:start;max-height:100vh;overflow:auto}
-figure{margin:0 0 1rem}figure img{width:100%;height:auto;border:1px solid #d1d5db;background:#fff;box-shadow:0 1px 4px rgba(0,0,0,.08)}
+.meta{margin:.1rem 0 0;font-size:.85rem;color:#6b7280}
+.cited{margin:.4rem 0 0;font-size:.95rem}.cited q{background:#fde68a;padding:0 .2em;border-radius:3px}
+.note{margin:.5rem 0 0;padding:.5rem .75rem;background:#fef3c7;border:1px solid #f59e0b;border-radius:6px;font-size:.9rem}
+main{flex:1;min-height:0;overflow:auto;display:grid;grid-template-columns:minmax(0,48rem);justify-content:center;
+ align-content:start;gap:1.25rem;padding:1.25rem}
+main.split{overflow:hidden;grid-template-columns:minmax(0,1fr) minmax(0,1fr);grid-template-rows:minmax(0,1fr);
+ justify-content:stretch;align-content:stretch}
+main.split>*{overflow:auto}
+.pages{padding:0 .25rem}
+figure{margin:0 0 1rem}figure img{display:block;width:100%;height:auto;box-sizing:border-box;border:1px solid #d1d5db;
+ background:#fff;box-shadow:0 1px 4px rgba(0,0,0,.08)}
 figcaption{font:.8rem system-ui,sans-serif;color:#4b5563;margin-top:.25rem}
-article{white-space:pre-wrap;overflow-wrap:anywhere;background:#fff;padding:1.25rem 1.5rem;border:1px solid #e5e7eb;border-radius:8px}
+article{white-space:pre-wrap;overflow-wrap:anywhere;background:#fff;padding:1.25rem 1.5rem;border:1px solid #e5e7eb;
+ border-radius:8px}
 .hm{color:#9ca3af;font-weight:400}.h{font-family:system-ui,sans-serif;font-weight:700}
 .h1{font-size:1.5em}.h2{font-size:1.3em}.h3{font-size:1.15em}.h4,.h5,.h6{font-size:1em}
 .pg::before{content:"Page " attr(data-page);display:block;margin:.5rem 0;font:600 .75rem system-ui,sans-serif;
  color:#6b7280;border-top:1px dashed #d1d5db;padding-top:.25rem;white-space:normal}
 mark{background:#fde68a;color:inherit;outline:2px solid #f59e0b;border-radius:2px}
-@media (max-width:900px){main.split{grid-template-columns:minmax(0,1fr)}.pages{position:static;max-height:none}}
+@media (max-width:900px){main.split{overflow:auto;grid-template-columns:minmax(0,1fr);grid-template-rows:none}
+ main.split>*{overflow:visible}}
 """
 
 
@@ -62,7 +71,7 @@ def page(doc: Document, span: tuple[int, int] | None, trail: list[str], heads: l
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(doc.title)} · Verbatim</title><style>{STYLE}</style></head><body>"
         f'<header><p class="trail" aria-label="Section">{crumbs}</p><h1>{escape(doc.title)}</h1>'
-        f'<p class="meta">{escape(PurePath(doc.path).name)}{where}</p>{cited}'
+        f'<p class="meta">{escape(PurePath(doc.path.removeprefix(UPLOAD_PREFIX)).name)}{where}</p>{cited}'
         + (f'<p class="note" role="note">{escape(note)}</p>' if note else "")
         + f'</header><main class="{"split" if images else ""}">{pages}'
         f'<article id="text" aria-label="Document text">{text_html(doc, span, heads)}</article></main>'

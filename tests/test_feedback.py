@@ -107,6 +107,9 @@ def test_feedback_follows_the_read_rules(api):
     assert client.post("/feedback", json=payload, headers={"Authorization": "Bearer hr-key"}).status_code == 201
     # a correction must name a document of the collection the feedback is about
     assert client.post("/feedback", json=body(ids["hr"])).status_code == 404
+    # naming a public collection in the query beside a private one in the body is refused
+    r = client.post("/feedback", params={"collection": "default"}, json=payload)
+    assert r.status_code == 422 and "more than one collection" in r.json()["detail"]
 
 
 def test_size_and_rate_limits(tmp_path):

@@ -93,6 +93,13 @@ def text_of(client, doc_id, **params) -> str:
     return client.get(f"/documents/{doc_id}", params=params).json()["text"]
 
 
+def view_of(client, doc_id: str, words: str):
+    """The document's text, where `words` start in it, and its view with them highlighted."""
+    text = text_of(client, doc_id)
+    start = text.index(words)
+    return text, start, client.get(f"/documents/{doc_id}/view", params={"start": start, "end": start + len(words)})
+
+
 def test_ask_sources_link_to_their_view_and_it_marks_exactly_the_words(app):
     client, ids, _ = app
     body = client.post("/ask", json={"question": "How many gigawatt hours does the Lower Sesan 2 dam produce?"}).json()
@@ -111,10 +118,7 @@ def test_ask_sources_link_to_their_view_and_it_marks_exactly_the_words(app):
 
 def test_view_shows_the_trail_and_escapes_everything(app):
     client, ids, _ = app
-    doc = ids["upload:notes.md"]
-    text = text_of(client, doc)
-    start = text.index("Eight turbines")
-    r = client.get(f"/documents/{doc}/view", params={"start": start, "end": start + 14})
+    text, start, r = view_of(client, ids["upload:notes.md"], "Eight turbines")
     html = parse(r.text)
     assert [t for t in html.trail] == [f"Field notes {XSS}", "Energy", "Turbines"]
     assert heading_trail(text, start) == html.trail
@@ -145,6 +149,8 @@ def test_unknown_documents_pages_and_private_collections(app):
     assert client.get(f"/documents/{secret}/view", params={"collection": "hr"}).status_code == 401
     r = client.get(f"/documents/{secret}/view", params={"collection": "hr"}, headers={"Authorization": "Bearer hr-key"})
     assert r.status_code == 200 and "Salaries" in r.text
+    r = client.get(f"/documents/{secret}/view", params={"collection": ["default", "hr"]})
+    assert r.status_code == 422 and "Salaries" not in r.text
 
 
 def highlight(png: bytes, plain: bytes) -> tuple[int, int, int, int]:
@@ -158,9 +164,7 @@ def highlight(png: bytes, plain: bytes) -> tuple[int, int, int, int]:
 def test_pdf_view_shows_the_page_with_the_words_highlighted_where_they_are_printed(app):
     client, ids, _ = app
     doc = ids["upload:report.pdf"]
-    text = text_of(client, doc)
-    start = text.index("32 seconds")
-    r = client.get(f"/documents/{doc}/view", params={"start": start, "end": start + 10})
+    _, _, r = view_of(client, doc, "32 seconds")
     images = [a["src"] for t, a in parse(r.text).tags if t == "img"]
     assert len(images) == 1 and "/pages/2.png" in images[0] and "Page 2" in r.text
     page = client.get(images[0])
