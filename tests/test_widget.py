@@ -187,7 +187,11 @@ def test_keyboard_only(page, url, host):
     page.keyboard.type(VIDU)
     page.keyboard.press("Enter")
     expect(page.locator("verbatim-chat .answer")).to_have_count(1, timeout=WAIT)
-    page.keyboard.press("Shift+Tab")  # back from the input lands on the source chip
+    page.keyboard.press("Shift+Tab")  # back from the input: the answer's thumbs, then its source chip
+    assert shadow(page, "root.activeElement.getAttribute('aria-label')") == "Wrong answer"
+    page.keyboard.press("Shift+Tab")
+    assert shadow(page, "root.activeElement.getAttribute('aria-label')") == "Good answer"
+    page.keyboard.press("Shift+Tab")
     assert shadow(page, "root.activeElement.className") == "chip"
     page.keyboard.press("Enter")
     assert shadow(page, "root.activeElement.getAttribute('aria-expanded')") == "true"
