@@ -7,7 +7,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import auth, collections, errors, routes, widget
+from api import auth, collections, errors, feedback, routes, verify, widget
+from api.limits import BodyLimit, RateLimiter
 from api.openai import routes as openai_routes
 from qa.config import Settings, get_settings
 from qa.service import QAService
@@ -38,8 +39,12 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     errors.install(app)
     resolved = settings or (service.settings if service else get_settings())
     app.state.keyring = auth.from_settings(resolved)
-    allow_cors(app, resolved.cors_origins)
+    app.state.feedback_rate = RateLimiter(resolved.feedback_per_minute)
+    app.add_middleware(BodyLimit, limits={feedback.PATH: resolved.feedback_max_bytes})
+    allow_cors(app, resolved.cors_origins)  # added last, so outermost: a 413 carries CORS headers too
     app.include_router(routes.router)
+    app.include_router(verify.router)
+    app.include_router(feedback.router)
     app.include_router(collections.router)
     app.include_router(widget.router)
     openai_routes.install(app)  # /v1/...: after errors.install, whose handlers it scopes

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from qa.errors import CorruptFile, EmptyFile, IndexMismatch, InvalidInput, NotFound, NotReady, QAError, UnsupportedFile
-from qa.errors import Forbidden, PayloadTooLarge, Unauthorized
+from qa.errors import Forbidden, PayloadTooLarge, RateLimited, Unauthorized
 
 log = logging.getLogger("verbatim.api")
 
@@ -29,6 +29,7 @@ STATUS: dict[type[QAError], int] = {
     PayloadTooLarge: 413,
     Unauthorized: 401,
     Forbidden: 403,
+    RateLimited: 429,
 }
 
 
@@ -40,11 +41,20 @@ def status_for(error: QAError) -> int:
     return 400
 
 
+def error_response(exc: QAError) -> JSONResponse:
+    """The response for a domain error, with the headers its status calls for."""
+    headers = None
+    if isinstance(exc, Unauthorized):
+        headers = {"WWW-Authenticate": "Bearer"}
+    elif isinstance(exc, RateLimited):
+        headers = {"Retry-After": str(exc.retry_after)}
+    return JSONResponse({"detail": exc.message}, status_code=status_for(exc), headers=headers)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(QAError)
     async def _domain(_: Request, exc: QAError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
-        return JSONResponse({"detail": exc.message}, status_code=status_for(exc), headers=headers)
+        return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

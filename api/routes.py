@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 
 from api.auth import readable_collection
+from api.docview import with_view_urls
 from api.schemas import AskRequest, AskResponse, ChatRequest, ChatResponse, DocumentOut, DocumentSummary, ErrorOut, Health
 from qa.config import COLLECTION_PATTERN
 from qa.conversation import Turn
@@ -28,7 +29,7 @@ def get_service(request: Request) -> QAService:
 @router.post("/ask", response_model=AskResponse, responses=BODY_ERRORS, summary="Answer a question with citations")
 def ask(body: AskRequest, request: Request, service: QAService = Depends(get_service)) -> dict:
     name = readable_collection(request, body.collection)
-    return service.ask(body.question, body.top_k, name).to_dict()
+    return with_view_urls(service.ask(body.question, body.top_k, name).to_dict(), request, name)
 
 
 @router.post("/chat", response_model=ChatResponse, responses=BODY_ERRORS, summary="Answer the last message of a conversation")
@@ -37,7 +38,8 @@ def chat(body: ChatRequest, request: Request, service: QAService = Depends(get_s
     name = readable_collection(request, body.collection)
     turns = [Turn(m.role, m.content) for m in body.messages]
     rewritten, result = service.chat(turns, body.top_k, name)
-    return {**result.to_dict(), "question": rewritten.message, "query": rewritten.query, "rewrite": rewritten.rule}
+    body = with_view_urls(result.to_dict(), request, name)
+    return {**body, "question": rewritten.message, "query": rewritten.query, "rewrite": rewritten.rule}
 
 
 @router.get("/documents", response_model=list[DocumentSummary], responses=ERRORS)

@@ -68,6 +68,9 @@ class Source(BaseModel):
     context: str = Field(description="The passage around the answer, as it stands in the document.")
     context_start: int = Field(description="Document offset of `context`'s first character.")
     page: int | None = Field(None, description="1-based page of the answer in a PDF; null for other formats.")
+    view_url: str | None = Field(
+        None, description="A page showing the document with these words highlighted (and the PDF page, for PDFs)."
+    )
 
 
 class AnswerOut(BaseModel):

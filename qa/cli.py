@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from qa.cli_feedback import feedback
 from qa.config import Settings, load_settings
 from qa.errors import QAError
 
@@ -170,8 +171,13 @@ def rm(doc_ids: tuple[str, ...], collection: str | None, data_dir: Path | None) 
         click.echo(f"{settings.collection}: removed {doc_id}; {report.documents} documents, {report.passages} passages left")
 
 
+main.add_command(feedback)
+
+
 @main.command("eval")
-@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path), required=False)
+@click.option("--feedback", "feedback_of", metavar="NAME", default=None,
+              help="Evaluate collection NAME's feedback (what `qa feedback export` writes) instead of a FILE.")
 @click.option("--report", "report_dir", type=click.Path(path_type=Path), default=None,
               help="Write metrics.json, predictions.jsonl, report.md and PNG plots into this folder.")
 @click.option("--corpus-from-file", is_flag=True,
@@ -191,9 +197,9 @@ def rm(doc_ids: tuple[str, ...], collection: str | None, data_dir: Path | None) 
 @click.option("--top-k", "-k", type=click.IntRange(1, 50), default=None, help="Answers kept per question [env QA_TOP_K].")
 @click.option("--batch-size", type=click.IntRange(1, 1024), default=32, show_default=True, help="Questions per embedding batch.")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None, help="[env QA_DATA_DIR]")
-def eval_(file: Path, report_dir: Path | None, corpus_from_file: bool, url: str | None, limit: int | None, seed: int,
-          sweep: bool, tune: bool, min_f1, min_em, min_recall, min_mrr, min_ndcg, collection: str | None,
-          top_k: int | None, batch_size: int, data_dir: Path | None) -> None:
+def eval_(file: Path | None, feedback_of: str | None, report_dir: Path | None, corpus_from_file: bool, url: str | None,
+          limit: int | None, seed: int, sweep: bool, tune: bool, min_f1, min_em, min_recall, min_mrr, min_ndcg,
+          collection: str | None, top_k: int | None, batch_size: int, data_dir: Path | None) -> None:
     """Evaluate a question file: EM/F1, retrieval recall@k/MRR/nDCG, abstention, citation
     exactness, latency. Reads JSON Lines ({"id", "question", "answers"}), SQuAD v1.1/v2.0 JSON,
     or a BEIR folder (retrieval only, against its own corpus). Exits 1 when a --min-* gate fails.
@@ -205,12 +211,13 @@ def eval_(file: Path, report_dir: Path | None, corpus_from_file: bool, url: str 
       qa eval squad-v2.0-dev-half.json --corpus-from-file --sweep --tune
       qa eval scifact/ --report reports/scifact       # BEIR: qrels/test.tsv, or name another qrels file
       qa eval questions.jsonl --url http://127.0.0.1:8000
+      qa eval --feedback docs --tune --report reports/feedback   # users' verdicts on collection docs
     """
-    from qa.eval import data as eval_data
+    from qa.eval.feedback import load_questions
 
-    settings = _settings(data_dir=data_dir, collection=collection, top_k=top_k)
+    settings = _settings(data_dir=data_dir, collection=feedback_of or collection, top_k=top_k)
     gates = _gates(min_f1, min_em, min_recall, min_mrr, min_ndcg)
-    evalset = eval_data.load(file).sample(limit, seed)
+    evalset = load_questions(file, feedback_of, settings.data_dir).sample(limit, seed)
     started = time.time()
     preds, seconds, meta = _evaluate(settings, evalset, url, corpus_from_file, tune, batch_size)
     _finish_eval(settings, evalset, preds, seconds, {**meta, "wall_s": round(time.time() - started, 1)},
@@ -248,10 +255,11 @@ def _finish_eval(settings: Settings, evalset, preds, seconds: float, meta: dict,
     """Print the summary, write the report, tune, and exit 1 naming each figure below its gate."""
     from qa.eval import report as eval_report
     from qa.eval import run as eval_run
+    from qa.eval.feedback import feedback_section
     from qa.eval.metrics import failed_gates, summarize
     from qa.store.factory import open_store
 
-    summary = summarize(preds, seconds, evalset.retrieval_only)
+    summary = summarize(preds, seconds, evalset.retrieval_only) | feedback_section(evalset.questions, preds)
     click.echo(f"{evalset.path} ({evalset.kind}) on collection {meta['collection']!r}:")
     click.echo(eval_report.summary_table(summary))
     if sweep and summary.get("threshold"):

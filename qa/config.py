@@ -96,6 +96,10 @@ class Settings(BaseSettings):
     )
     max_upload_bytes: int = Field(50 * 1024 * 1024, ge=1, description="Largest upload request body (413 above).")
     max_upload_files: int = Field(20, ge=1, description="Most files in one upload (413 above).")
+    feedback_max_bytes: int = Field(16 * 1024, ge=256, description="Largest POST /feedback body (413 above).")
+    feedback_per_minute: int = Field(
+        30, ge=1, description="POST /feedback requests a client (by address) may make per minute, in bursts up to as many (429 above)."
+    )
     api_key: str | None = Field(None, description="When set, write endpoints need `Authorization: Bearer KEY`.")
     cors_origins: list[str] = Field(
         ["*"],

@@ -48,3 +48,11 @@ class Unauthorized(QAError):
 
 class Forbidden(QAError):
     """A valid API key whose scopes do not cover the collection."""
+
+
+class RateLimited(QAError):
+    """Too many requests from one client; `retry_after` says in how many seconds to try again."""
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

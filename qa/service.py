@@ -15,8 +15,9 @@ from qa.config import Settings, check_collection
 from qa.embed.base import Encoder
 from qa.embed.factory import make_encoder
 from qa.errors import InvalidInput, NotFound, NotReady
+from qa.feedback.log import MAX_QUOTE_CHARS, Feedback, FeedbackLog, Quote, new_feedback, quote
 from qa.indexer import IndexPlan, IndexReport, add_documents, compatible, rebuild, remove_documents, sync_paths
-from qa.ingest.uploads import Upload, drop_original, keep_original, prepare
+from qa.ingest.uploads import Upload, drop_original, keep_original, original, prepare
 from qa.read.answers import distinct_answers
 from qa.read.base import Reader
 from qa.read.factory import make_reader
@@ -56,6 +57,7 @@ class QAService:
         self._answers = LRU(settings.cache_size)  # keyed by collection version: a re-index misses
         self._loaded: dict[str, _Loaded] = {}
         self._lock = threading.Lock()  # one writer at a time; readers never wait on it
+        self.feedback = FeedbackLog(settings.data_dir)
 
     @property
     def reader(self) -> Reader:
@@ -167,6 +169,18 @@ class QAService:
 
     def document(self, doc_id: str, collection: str | None = None) -> Document:
         return self._get(collection).collection.document(doc_id)
+
+    def original(self, doc: Document, collection: str) -> tuple[bytes | None, str]:
+        """The file `doc` was read from, if it is still there unchanged (else None and why)."""
+        return original(self.settings.data_dir, check_collection(collection), doc)
+
+    def record_feedback(self, question: str, verdict: str, answer: Quote | None,
+                        correction: tuple[str, int, int] | None, collection: str | None = None) -> Feedback:
+        """Store a user's verdict on an answer. A correction (doc_id, start, end) must name words
+        of a document of the collection as it is now; its text is stored with it."""
+        c = self._get(collection).collection
+        fixed = quote(c.document(correction[0]), correction[1], correction[2], MAX_QUOTE_CHARS) if correction else None
+        return self.feedback.append(new_feedback(c.name, c.version, self._check_question(question), verdict, answer, fixed))
 
     def health(self, collection: str | None = None) -> dict:
         loaded = self._get(collection)

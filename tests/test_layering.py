@@ -18,13 +18,14 @@ FLOORS = {
     "qa.config": 1,
     "qa.ingest": 2,
     "qa.embed": 3,
-    "qa.store": 4,
+    "qa.store": 4, "qa.feedback": 4,
     "qa.retrieve": 5,
     "qa.read": 6,
     "qa.indexer": 7, "qa.cache": 7, "qa.conversation": 7,
     "qa.service": 8,
     "qa.eval": 9,
-    "qa.cli": 10,
+    "qa.cli_feedback": 10,
+    "qa.cli": 11,
 }
 
 

@@ -8,6 +8,7 @@ an answer or an honest abstention, a highlight that is exactly the cited words, 
 from __future__ import annotations
 
 import functools
+import json
 import os
 import subprocess
 import sys
@@ -186,7 +187,11 @@ def test_keyboard_only(page, url, host):
     page.keyboard.type(VIDU)
     page.keyboard.press("Enter")
     expect(page.locator("verbatim-chat .answer")).to_have_count(1, timeout=WAIT)
-    page.keyboard.press("Shift+Tab")  # back from the input lands on the source chip
+    page.keyboard.press("Shift+Tab")  # back from the input: the answer's thumbs, then its source chip
+    assert shadow(page, "root.activeElement.getAttribute('aria-label')") == "Wrong answer"
+    page.keyboard.press("Shift+Tab")
+    assert shadow(page, "root.activeElement.getAttribute('aria-label')") == "Good answer"
+    page.keyboard.press("Shift+Tab")
     assert shadow(page, "root.activeElement.className") == "chip"
     page.keyboard.press("Enter")
     assert shadow(page, "root.activeElement.getAttribute('aria-expanded')") == "true"
@@ -251,3 +256,103 @@ def test_phone_width_and_server_errors(browser, url, host, tmp_path):
     finally:
         page.screenshot(path=str(tmp_path / "screenshot.png"))
         context.close()
+
+
+# --- verify and feedback (issue 18) ------------------------------------------------------------
+
+PDF_PAGES = [
+    "Annual energy review\n\nThe Lower Sesan 2 dam on the Sesan river produces 1,998 gigawatt hours of electricity a "
+    "year, about a fifth of the country's supply.\n\nEight turbines were installed in 2017.",
+    "Video generation\n\nShengshu Technology and Tsinghua University launched Vidu in April.\n\nThe Vidu model can "
+    "generate videos up to 32 seconds long with a single click, at a resolution of 1080p.",
+]
+
+
+def test_thumbs_down_sends_the_words_selected_in_the_passage_as_offsets(page, url):
+    page.goto(url + "/")
+    page.get_by_role("button", name="Open chat").click()
+    ask(page, VIDU, 1)
+    reply = last_reply(page)
+    src = httpx.post(f"{url}/chat", json={"messages": [{"role": "user", "content": VIDU}]}, timeout=30).json()
+    src = src["answers"][0]["source"]
+    text = httpx.get(f"{url}/documents/{src['doc_id']}").json()["text"]
+    reply.get_by_role("button", name="Wrong answer").click()
+    expect(reply.locator(".passage").first).to_be_visible()  # opened so the right words can be picked
+    # select from "videos" (before the highlight) into the highlighted words: two text nodes
+    words = shadow(page, """(() => {
+        const ctx = root.querySelector('.msg.bot:last-of-type .ctx');
+        const before = ctx.firstChild, mark = ctx.querySelector('mark').firstChild;
+        const i = before.data.lastIndexOf('videos');
+        root.getSelection().setBaseAndExtent(before, i, mark, Math.min(mark.data.length, 6));
+        return root.getSelection().toString();
+    })()""")
+    expect(reply.locator(".fix .picked")).to_have_text(f"Selected: \u201c{words.strip()}\u201d")
+    with page.expect_request("**/feedback") as sent:
+        reply.get_by_role("button", name="Send the selected words").click()
+    payload = json.loads(sent.value.post_data)
+    fix = payload["correction"]
+    assert payload["verdict"] == "wrong" and payload["question"] == VIDU
+    assert fix["doc_id"] == src["doc_id"] and text[fix["start"] : fix["end"]] == words.strip()
+    assert fix["start"] == text.rindex("videos", 0, src["start"]) and fix["end"] > src["start"]
+    assert {k: payload["answer"][k] for k in ("start", "end")} == {"start": src["start"], "end": src["end"]}
+    assert sent.value.response().status == 201
+    expect(reply.locator(".fb-status")).to_have_text("Thank you: your feedback was recorded.")
+    expect(reply.get_by_role("button", name="Good answer")).to_be_disabled()
+
+
+def test_open_in_document_highlights_exactly_the_cited_words(page, url):
+    page.goto(url + "/")
+    page.get_by_role("button", name="Open chat").click()
+    ask(page, VIDU, 1)
+    reply = last_reply(page)
+    reply.get_by_role("button", name="Source 1").click()
+    with page.context.expect_page() as opened:
+        reply.get_by_role("link", name="Open in document").click()
+    view = opened.value
+    view.wait_for_load_state()
+    src = httpx.post(f"{url}/chat", json={"messages": [{"role": "user", "content": VIDU}]}, timeout=30).json()
+    src = src["answers"][0]["source"]
+    assert view.url == src["view_url"]
+    text = httpx.get(f"{url}/documents/{src['doc_id']}").json()["text"]
+    mark = view.locator("mark")
+    expect(mark).to_have_count(1)
+    assert mark.text_content() == text[src["start"] : src["end"]]
+    assert view.locator("article").text_content() == text
+    expect(mark).to_be_in_viewport()  # scrolled to, on a long page
+    expect(view.locator(".trail")).to_contain_text(src["section"])
+    if os.environ.get("VIEW_SCREENSHOTS"):  # how docs/view-html.png is made, see README
+        view.set_viewport_size({"width": 1280, "height": 800})
+        view.evaluate("() => document.getElementById('hit').scrollIntoView({block: 'center'})")
+        view.screenshot(path=os.path.join(os.environ["VIEW_SCREENSHOTS"], "view-html.png"))
+    view.close()
+
+
+def test_pdf_view_shows_the_page_with_a_highlight_inside_it(page, url, tmp_path):
+    import io
+
+    from PIL import Image
+
+    from tests import makefiles
+
+    r = httpx.post(f"{url}/collections/pdf/documents", files={"files": ("review.pdf", makefiles.pdf(PDF_PAGES))}, timeout=120)
+    assert r.status_code == 200, r.text
+    doc = r.json()["documents"][0]["doc_id"]
+    text = httpx.get(f"{url}/documents/{doc}", params={"collection": "pdf"}).json()["text"]
+    start = text.index("32 seconds")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{url}/documents/{doc}/view?start={start}&end={start + 10}&collection=pdf")
+    assert page.locator("mark").text_content() == "32 seconds"
+    image = page.get_by_role("img", name="Page 2 of the original")
+    expect(image).to_be_visible()
+    assert page.evaluate("() => { const i = document.querySelector('img'); return i.complete && i.naturalWidth > 0; }")
+    png = httpx.get(image.get_attribute("src"), timeout=60)
+    picture = Image.open(io.BytesIO(png.content)).convert("RGB")
+    boxes = [tuple(map(int, b.split(","))) for b in png.headers["x-highlight-boxes"].split(";")]
+    assert len(boxes) == 1
+    left, top, right, bottom = boxes[0]
+    assert 0 <= left < right < picture.width and 0 <= top < bottom < picture.height
+    inside = [picture.getpixel((x, y)) for x in range(left + 3, right - 3, 3) for y in range(top + 3, bottom - 3, 3)]
+    yellow = [p for p in inside if p[0] > 200 and p[1] > 170 and p[2] < 190]
+    assert len(yellow) > 0.5 * len(inside)  # the box is drawn, highlighted, where the text is
+    if os.environ.get("VIEW_SCREENSHOTS"):  # docs/view-pdf.png
+        page.screenshot(path=os.path.join(os.environ["VIEW_SCREENSHOTS"], "view-pdf.png"))

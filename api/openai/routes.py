@@ -24,6 +24,7 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 
 from api.auth import KeyRing, bearer_token, keyring
+from api.docview import view_url
 from api.openai import errors as openai_errors
 from api.openai.errors import OpenAIError
 from api.openai.format import citation_dict, collection_of, model_name, render, stream_events, turns_from
@@ -79,6 +80,8 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, servic
     collection = await run_in_threadpool(_collection, service, body.model)
     ring.check(request.headers.get("authorization"), collection, "read")
     reply = await run_in_threadpool(_reply, service, _turns(body), collection, body)
+    for citation in reply["extras"]["citations"]:
+        citation["view_url"] = view_url(request, collection, citation)
     base = {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "created": int(time.time()), "model": body.model, "system_fingerprint": None}
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)

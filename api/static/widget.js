@@ -14,6 +14,11 @@
  * text from the server is put in the page with textContent / createTextNode, never as HTML: a
  * document that contains markup shows it as characters. Follow-up questions are resolved by the
  * server (POST /chat gets the whole conversation), so the widget stays a thin view.
+ *
+ * Feedback: each reply has thumbs up / down (POST /feedback). On a thumbs-down the user may
+ * select the right words in an expanded passage; the selection becomes document offsets by
+ * counting characters within the passage's text (which is `context`, starting at
+ * `context_start`), never by searching for the words.
  */
 (function () {
   "use strict";
@@ -79,6 +84,14 @@
     ".passage{margin-top:6px;padding:8px 10px;border-left:3px solid var(--accent);background:#f9fafb;",
     "  font-size:13.5px;white-space:normal;overflow-wrap:anywhere;max-height:220px;overflow-y:auto}",
     ".passage .where{display:block;font-size:12px;color:#4b5563;margin-bottom:4px;white-space:normal}",
+    ".passage .open{display:inline-block;margin-top:6px;font-size:12.5px;color:var(--accent);text-decoration:underline}",
+    ".rate{display:flex;flex-wrap:wrap;gap:6px;align-items:center;margin-top:8px;font-size:12.5px;color:#4b5563}",
+    ".rate button,.fix button{border:1px solid #c7cdd6;background:#fff;border-radius:8px;padding:2px 9px;cursor:pointer}",
+    ".rate button[aria-pressed=true]{background:#e0e7ff;border-color:var(--accent)}",
+    ".rate button:disabled,.fix button:disabled{opacity:.6;cursor:default}",
+    ".fix{margin-top:6px;padding:8px;border:1px dashed #9ca3af;border-radius:8px;font-size:12.5px;display:flex;",
+    "  flex-direction:column;gap:6px;align-items:flex-start}",
+    ".fix .picked{font-style:italic;overflow-wrap:anywhere}",
     "mark{background:#fde68a;color:#111827;padding:0 1px;border-radius:2px;font-weight:600}",
     ".error{border-color:#fca5a5;background:#fef2f2;color:#7f1d1d}",
     ".thinking{color:#4b5563;font-style:italic}",
@@ -206,11 +219,26 @@
     var hi = Math.max(lo, Math.min(ctx.length, src.end - base));
     var place = src.section && src.section !== src.title ? [src.title, src.section] : [src.title];
     var where = h("span", { "class": "where", text: place.filter(Boolean).join(" \u203a ") });
-    var parts = [where, ctx.slice(0, lo)];
-    if (highlight && hi > lo) parts.push(h("mark", { text: ctx.slice(lo, hi) }));
-    else parts.push(ctx.slice(lo, hi));
-    parts.push(ctx.slice(hi));
+    var words = [ctx.slice(0, lo)];
+    if (highlight && hi > lo) words.push(h("mark", { text: ctx.slice(lo, hi) }));
+    else words.push(ctx.slice(lo, hi));
+    words.push(ctx.slice(hi));
+    // .ctx holds exactly `context`: a selection inside it maps to document offsets (selectedWords)
+    var parts = [where, h("span", { "class": "ctx", "data-doc": src.doc_id || "", "data-base": String(base) }, words)];
+    var href = viewHref(src.view_url);
+    if (href) parts.push(h("br"), h("a", { "class": "open", href: href, target: "_blank", rel: "noopener" }, ["Open in document"]));
     return h("blockquote", { "class": "passage", id: id, hidden: true }, parts);
+  }
+
+  /** The document view's address, resolved against the endpoint; only http(s) links are made. */
+  function viewHref(url) {
+    if (typeof url !== "string" || !url) return null;
+    try {
+      var u = new URL(url, opts.endpoint + "/");
+      return u.protocol === "http:" || u.protocol === "https:" ? u.href : null;
+    } catch (e) {
+      return null;
+    }
   }
 
   function chip(src, n, highlight) {
@@ -280,7 +308,114 @@
         sources(answers.map(function (a) { return a.source || {}; }), false).forEach(function (n) { el.appendChild(n); });
       }
     }
+    el.appendChild(ratingView(body, el));
     return el;
+  }
+
+  // --- feedback ------------------------------------------------------------------------------------
+  var picked = null; // the last words selected inside a passage: {doc_id, start, end, text}
+
+  function ctxOf(node) {
+    for (; node && node !== root; node = node.parentNode) {
+      if (node.classList && node.classList.contains("ctx")) return node;
+    }
+    return null;
+  }
+
+  /** Characters of `ctx` before the point (node, offset): a Range counts text nodes exactly. */
+  function charsBefore(ctx, node, offset) {
+    var r = document.createRange();
+    r.setStart(ctx, 0);
+    r.setEnd(node, offset);
+    return r.toString().length;
+  }
+
+  /** The selection as document offsets, or null unless it lies within one passage. */
+  function selectedWords() {
+    var sel = root.getSelection ? root.getSelection() : document.getSelection();
+    if (!sel || !sel.rangeCount || sel.isCollapsed) return null;
+    var range = sel.getRangeAt(0);
+    var ctx = ctxOf(range.startContainer);
+    if (!ctx || ctx !== ctxOf(range.endContainer)) return null;
+    var text = ctx.textContent;
+    var lo = charsBefore(ctx, range.startContainer, range.startOffset);
+    var hi = charsBefore(ctx, range.endContainer, range.endOffset);
+    while (lo < hi && /\s/.test(text.charAt(lo))) lo++;
+    while (hi > lo && /\s/.test(text.charAt(hi - 1))) hi--;
+    if (hi <= lo) return null;
+    var base = parseInt(ctx.getAttribute("data-base"), 10) || 0;
+    return { doc_id: ctx.getAttribute("data-doc"), start: base + lo, end: base + hi, text: text.slice(lo, hi), ctx: ctx };
+  }
+
+  // Kept as it changes, so a click that moves the focus cannot lose it; shown in its reply's panel.
+  document.addEventListener("selectionchange", function () {
+    var words = selectedWords();
+    if (!words) return;
+    picked = words;
+    var reply = words.ctx.parentNode;
+    while (reply && !(reply.classList && reply.classList.contains("msg"))) reply = reply.parentNode;
+    var note = reply && reply.querySelector(".fix:not([hidden]) .picked");
+    if (note) note.textContent = "Selected: \u201c" + words.text + "\u201d";
+  });
+
+  function sendFeedback(payload, status, done) {
+    status.textContent = "Sending\u2026";
+    fetch(opts.endpoint + "/feedback", {
+      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(payload)
+    }).then(function (r) {
+      return r.json().catch(function () { return null; }).then(function (body) {
+        if (!r.ok) { status.textContent = errorText(r.status, body); return; }
+        status.textContent = "Thank you: your feedback was recorded.";
+        done();
+      });
+    }, function () {
+      status.textContent = "Sorry, the feedback could not be sent.";
+    });
+  }
+
+  /** Thumbs up / down under a reply; a thumbs-down offers to send the right words. */
+  function ratingView(body, el) {
+    var answers = Array.isArray(body.answers) ? body.answers : [];
+    var top = body.answer && answers.length ? answers[0] : null;
+    var shown = top && top.source ? { text: top.text, doc_id: top.source.doc_id, start: top.source.start, end: top.source.end } : null;
+    var base = { question: body.query || body.question || "", collection: opts.collection, answer: shown };
+    var status = h("span", { "class": "fb-status", role: "status" });
+    var up = h("button", { type: "button", "class": "up", "aria-label": "Good answer", "aria-pressed": "false", text: "\ud83d\udc4d" });
+    var down = h("button", { type: "button", "class": "down", "aria-label": "Wrong answer", "aria-pressed": "false", text: "\ud83d\udc4e" });
+    var note = h("span", { "class": "picked", text: "Select the right words in a passage above, then send them." });
+    var sendPick = h("button", { type: "button", text: "Send the selected words" });
+    var noPick = h("button", { type: "button", text: "Send without a correction" });
+    var shouldAbstain = h("button", { type: "button", text: "It should not have answered", hidden: !shown });
+    var fix = h("div", { "class": "fix", hidden: true }, [note, sendPick, noPick, shouldAbstain]);
+    var all = [up, down, sendPick, noPick, shouldAbstain];
+    function finish() { all.forEach(function (b) { b.disabled = true; }); fix.hidden = true; }
+    function send(verdict, correction) {
+      sendFeedback(Object.assign({}, base, { verdict: verdict }, correction ? { correction: correction } : {}), status, finish);
+    }
+    // a mousedown on these buttons must not clear the selection they are about to send
+    [sendPick, noPick, shouldAbstain].forEach(function (b) {
+      b.addEventListener("mousedown", function (ev) { ev.preventDefault(); });
+    });
+    up.addEventListener("click", function () { up.setAttribute("aria-pressed", "true"); send("correct"); });
+    down.addEventListener("click", function () {
+      down.setAttribute("aria-pressed", "true");
+      up.disabled = down.disabled = true;
+      fix.hidden = false;
+      picked = null;
+      var chip = el.querySelector(".chip[aria-expanded=false]");
+      if (chip && !el.querySelector(".chip[aria-expanded=true]")) chip.click(); // show a passage to select in
+    });
+    sendPick.addEventListener("click", function () {
+      var words = selectedWords() || picked;
+      if (!words || !el.contains(words.ctx)) {
+        status.textContent = "First select the right words in one of this answer's passages.";
+        return;
+      }
+      send("wrong", { doc_id: words.doc_id, start: words.start, end: words.end });
+    });
+    noPick.addEventListener("click", function () { send("wrong"); });
+    shouldAbstain.addEventListener("click", function () { send("should_abstain"); });
+    return h("div", { "class": "rate" }, [h("span", { text: "Was this right?" }), up, down, status, fix]);
   }
 
   function render(entry) {

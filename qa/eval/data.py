@@ -13,7 +13,7 @@ import csv
 import hashlib
 import json
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from qa.errors import InvalidInput
@@ -33,13 +33,19 @@ class EvalQuestion:
     """One question and what counts as right: `answers` empty means the right reply is to abstain.
 
     `gold` holds (corpus key, start, end) ranges of corpus text that contain an answer;
-    `relevant` holds (corpus key, grade) judgements for retrieval-only (BEIR) files."""
+    `relevant` holds (corpus key, grade) judgements for retrieval-only (BEIR) files. `wrong`
+    holds answers known to be wrong ("not this answer", from users' feedback); with
+    `gold_known` False nothing else is known of the right answer, so the question is scored
+    only against them. `feedback` is the export's summary of the verdicts behind the question."""
 
     qid: str
     question: str
     answers: tuple[str, ...]
     gold: tuple[tuple[str, int, int], ...] = ()
     relevant: tuple[tuple[str, int], ...] = ()
+    wrong: tuple[str, ...] = ()
+    gold_known: bool = True
+    feedback: dict | None = field(default=None, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -90,18 +96,30 @@ def load(path: Path) -> EvalSet:
 
 def load_jsonl(text: str, source: str) -> EvalSet:
     """JSON Lines questions; no corpus of their own (they go to an indexed collection)."""
-    questions = []
+    rows = []
     for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
+        if line.strip():
+            try:
+                rows.append((number, json.loads(line)))
+            except ValueError:
+                raise InvalidInput(f"{source}, line {number}: not JSON") from None
+    return from_rows(rows, source)
+
+
+def from_rows(rows: list[tuple[int, dict]], source: str) -> EvalSet:
+    """Questions from (line number, row) pairs: `{"id", "question", "answers"}`, where a
+    missing `answers` is an empty list (abstain) and `null` means the right answer is unknown;
+    optional `wrong_answers` (known wrong) and `feedback` (kept for the report)."""
+    questions = []
+    for number, row in rows:
         try:
-            row = json.loads(line)
-            answers = row.get("answers", [])
-            if not isinstance(row["question"], str) or not isinstance(answers, list):
+            answers, wrong = row.get("answers", []), row.get("wrong_answers", [])
+            if not isinstance(row["question"], str) or not isinstance(answers, list | None) or not isinstance(wrong, list):
                 raise TypeError
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (KeyError, TypeError, AttributeError):
             raise InvalidInput(f"{source}, line {number}: expected {{\"id\", \"question\", \"answers\": [...]}}") from None
-        questions.append(EvalQuestion(str(row.get("id", number)), row["question"], _unique(answers)))
+        questions.append(EvalQuestion(str(row.get("id", number)), row["question"], _unique(answers or []),
+                                      wrong=_unique(wrong), gold_known=answers is not None, feedback=row.get("feedback")))
     if not questions:
         raise InvalidInput(f"{source}: no questions found (expected JSON Lines, SQuAD JSON or a BEIR folder)")
     return EvalSet(source, "jsonl", tuple(questions))

@@ -91,6 +91,8 @@ class Prediction:
     relevant: dict[str, int] = field(default_factory=dict)
     latency_ms: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    wrong: tuple[str, ...] = ()  # answers users marked wrong
+    gold_known: bool = True  # False: only `wrong` is known, so EM/F1 cannot score it
 
     @property
     def has_answer(self) -> bool:
@@ -243,14 +245,28 @@ def reliability(preds: list[Prediction], bins: int = 10) -> dict:
     return {"bins": rows, "ece": round(float(ece), 4) if rows else None}
 
 
+def negative_metrics(preds: list[Prediction]) -> dict | None:
+    """The "not this answer" negatives, apart from EM/F1: of the questions with answers users
+    marked wrong, how often this run serves one of them again, and how often it abstains."""
+    marked = [p for p in preds if p.wrong]
+    if not marked:
+        return None
+    return {"questions": len(marked), "unknown_gold": sum(not p.gold_known for p in marked),
+            "repeated": _mean([p.answer is not None and exact_match(p.answer, p.wrong) == 1.0 for p in marked]),
+            "abstained": _mean([p.answer is None for p in marked])}
+
+
 def summarize(preds: list[Prediction], wall_seconds: float, retrieval_only: bool = False) -> dict:
-    """Every figure of a run, in one JSON-ready dict (fractions in [0, 1])."""
+    """Every figure of a run, in one JSON-ready dict (fractions in [0, 1]). Questions whose right
+    answer is unknown count only among the negatives, never as abstentions."""
     out: dict = {"questions": len(preds)}
     if not retrieval_only:
-        out["answers"] = answer_metrics(preds)
-        out["citations"] = citation_metrics(preds)
-        out["threshold"] = threshold_sweep(preds)
-        out["reliability"] = reliability(preds)
+        scored = [p for p in preds if p.gold_known]
+        out["answers"] = answer_metrics(scored)
+        out["citations"] = citation_metrics(scored)
+        out["threshold"] = threshold_sweep(scored)
+        out["reliability"] = reliability(scored)
+        out["negatives"] = negative_metrics(preds)
     out["retrieval"] = retrieval_metrics(preds)
     out["latency"] = latency_metrics(preds, wall_seconds)
     return out

@@ -41,6 +41,10 @@ def summary_rows(summary: dict) -> list[tuple[str, str]]:
         rows += [("citations exact (%)", f"{_pct(cites['exact'])} of {cites['checked']}")]
         if cites["gold_known"]:
             rows += [("cited passage is gold (%)", _pct(cites["gold_passage"]))]
+        negatives = summary.get("negatives")
+        if negatives:
+            rows += [("marked wrong by users: served again / abstained (%)",
+                      f"{_pct(negatives['repeated'])} / {_pct(negatives['abstained'])} of {negatives['questions']}")]
         best = summary["threshold"]["best"]
         if best:
             rows += [("best threshold (F1 / answered %)", f"{best['threshold']:.3f} ({_pct(best['f1'])} / {_pct(best['answer_rate'])})")]
@@ -75,7 +79,7 @@ def prediction_row(p: Prediction) -> dict:
         citation["exact"] = p.citation_exact
     return {"id": p.qid, "question": p.question, "gold": list(p.golds), "prediction": p.answer,
             "top_candidate": p.top_text, "score": p.top_score if p.top_text is not None else None,
-            "em": p.em, "f1": round(p.f1, 4), "citation": citation, "cited_gold": p.cited_gold,
+            "em": p.em if p.gold_known else None, "f1": round(p.f1, 4) if p.gold_known else None, "wrong": list(p.wrong), "citation": citation, "cited_gold": p.cited_gold,
             "retrieved": list(p.ranked), "relevant": sorted(p.relevant), "latency_ms": round(p.latency_ms, 2),
             "timings": {k: round(v, 2) for k, v in p.timings.items()}}
 
@@ -100,10 +104,32 @@ def report_markdown(summary: dict, meta: dict, plots: list[Path]) -> str:
     lines += [f"| {name} | {value} |" for name, value in summary_rows(summary)]
     if summary.get("threshold"):
         lines += ["", "## Abstention threshold", "", "```", sweep_table(summary), "```"]
+    if summary.get("feedback"):
+        lines += feedback_markdown(summary["feedback"])
     lines += ["", "Fractions are in [0, 1] in `metrics.json`; EM/F1 are shown in percent as SQuAD reports them.", ""]
     for plot in plots:
         lines += [f"## {PLOTS[plot.name]}", "", f"![{plot.stem}]({plot.name})", ""]
     return "\n".join(lines)
+
+
+def feedback_markdown(feedback: dict) -> list[str]:
+    """Users' feedback over time, and the questions they most often marked wrong."""
+    lines = ["", "## Feedback by week", "",
+             "| week | verdicts | marked correct by users (%) | questions scored now | F1 now (%) |", "| --- | --- | --- | --- | --- |"]
+    lines += [f"| {w['week']} | {w['verdicts']} | {_pct(w['marked_correct'])} | {w['scored']} | {_pct(w['f1_now'])} |"
+              for w in feedback["by_week"]]
+    lines += ["", "## Questions most often marked wrong", "",
+              "| question | marked wrong | answers marked wrong | right answer (users) | answer now |", "| --- | --- | --- | --- | --- |"]
+    for q in feedback["most_wrong"]:
+        cells = [q["question"], str(q["marked_wrong"]), "; ".join(q["wrong_answers"]) or "-",
+                 ("; ".join(q["answers"]) or "(abstain)") if q["answers"] is not None else "unknown", q["answer_now"] or "(abstains)"]
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return lines
+
+
+def _cell(text: str) -> str:
+    """Users' words in a Markdown table cell: one line, pipes escaped."""
+    return " ".join(str(text).split()).replace("|", "\\|")[:200]
 
 
 def draw_plots(folder: Path, summary: dict, preds: list[Prediction]) -> list[Path]:

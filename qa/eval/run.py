@@ -86,7 +86,7 @@ def _from_result(service, collection: str, q: EvalQuestion, result: Result, hits
     return Prediction(
         q.qid, q.question, q.answers, result.answer, top.text if top else None, top.score if top else -1.0,
         citation, exact, tuple(h.passage.passage_id for h in hits), gold_passages(q, corpus),
-        float(result.took_ms), dict(result.timings),
+        float(result.took_ms), dict(result.timings), q.wrong, q.gold_known,
     )
 
 
@@ -147,7 +147,7 @@ def _from_json(q: EvalQuestion, body: dict, latency_ms: float, document: Callabl
         exact = document(s["doc_id"])[s["start"] : s["end"]] == top["text"]
     return Prediction(q.qid, q.question, q.answers, body.get("answer"), top["text"] if top else None,
                       float(top["score"]) if top else -1.0, citation, exact, latency_ms=latency_ms,
-                      timings={"server_ms": float(body.get("took_ms") or 0.0)})
+                      timings={"server_ms": float(body.get("took_ms") or 0.0)}, wrong=q.wrong, gold_known=q.gold_known)
 
 
 def _get_json(client, method: str, path: str, **kwargs) -> dict:

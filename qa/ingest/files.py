@@ -10,7 +10,7 @@ from pathlib import Path
 
 from qa.errors import CorruptFile, EmptyFile, InvalidInput, UnsupportedFile
 from qa.ingest.formats import RICH_SUFFIXES, extract
-from qa.ingest.passages import markdown_title
+from qa.ingest.headings import markdown_title
 from qa.types import Document
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", *RICH_SUFFIXES)

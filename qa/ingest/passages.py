@@ -12,13 +12,10 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from qa.ingest.headings import BLOCK, HEADING, heading_text
 from qa.text import SENTENCE_END, TERMINAL, TINY_WORDS, is_label
 from qa.types import Document, Passage
 
-# Blocks and headings are anchored so that no regex here is tried at every position of a long
-# whitespace run (unanchored, both took time quadratic in a line of spaces).
-_BLOCK = re.compile(r"^[^\n]*\S[^\n]*(?:\n[^\n]*\S[^\n]*)*", re.MULTILINE)
-_HEADING = re.compile(r"^(#{1,6})\s+(\S(?:.*\S)?)\s*$")
 _CAPTION = re.compile(r"\(\s*photo\b|^photo\s*:", re.IGNORECASE)
 # A hyphen before whitespace and a lower-case letter: an extraction scar, not a real dash.
 _CLEAN_TOKEN = re.compile(r"[A-Za-z]-\s+(?=[a-z])|\s+|.", re.DOTALL)
@@ -28,20 +25,6 @@ _WORD_RUN = re.compile(r"\S+\s*")
 # (max_passage_words of ~6-character words) stay well under it.
 MAX_PASSAGE_CHARS = 2000
 FRAGMENT_WORDS = 4  # blocks this short are bylines, sub-heads or caption debris
-
-
-def markdown_title(text: str) -> str | None:
-    """The first level-1 Markdown heading, else the first heading of any level."""
-    headings = [_HEADING.match(b.group()) for b in _BLOCK.finditer(text)]
-    headings = [h for h in headings if h]
-    for h in headings:
-        if len(h.group(1)) == 1:
-            return _heading_text(h.group(2))
-    return _heading_text(headings[0].group(2)) if headings else None
-
-
-def _heading_text(raw: str) -> str:
-    return raw.replace("**", "").replace("__", "").strip(" #*_")
 
 
 @dataclass
@@ -96,7 +79,7 @@ def split_passages(doc: Document, max_words: int = 180) -> list[Passage]:
 def _group(text: str) -> list[_Unit]:
     """Walk the blocks once: headings set the section; captions and runs of short fragments
     become caption passages; a paragraph that stops mid-sentence continues in the next one."""
-    blocks = [_Block(m.start(), m.end(), m.group()) for m in _BLOCK.finditer(text)]
+    blocks = [_Block(m.start(), m.end(), m.group()) for m in BLOCK.finditer(text)]
     runs = _runs(blocks)
     units: list[_Unit] = []
     section, open_unit = ("", ""), None
@@ -104,10 +87,10 @@ def _group(text: str) -> list[_Unit]:
     i = 0
     while i < len(blocks):
         block = blocks[i]
-        heading = _HEADING.match(block.raw)
+        heading = HEADING.match(block.raw)
         if heading:
             headings = {k: v for k, v in headings.items() if k < len(heading.group(1))}
-            headings[len(heading.group(1))] = _heading_text(heading.group(2))
+            headings[len(heading.group(1))] = heading_text(heading.group(2))
             section = _section(headings)
             open_unit = None
             i += 1
@@ -143,7 +126,7 @@ def _runs(blocks: list[_Block]) -> tuple[list[int], list[int]]:
     ends, captions = [len(blocks)] * (len(blocks) + 1), [len(blocks)] * (len(blocks) + 1)
     for i in range(len(blocks) - 1, -1, -1):
         b = blocks[i]
-        ends[i] = ends[i + 1] if (b.short or b.caption) and not _HEADING.match(b.raw) else i
+        ends[i] = ends[i + 1] if (b.short or b.caption) and not HEADING.match(b.raw) else i
         captions[i] = i if b.caption else captions[i + 1]
     return ends, captions
 

@@ -7,6 +7,7 @@ can place a file anywhere else: names are reduced to one plain path component fi
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import unicodedata
@@ -86,3 +87,22 @@ def drop_original(data_dir: Path, collection: str, doc: Document) -> None:
     """Delete the kept bytes of an uploaded document (documents indexed from paths have none)."""
     if doc.path.startswith(UPLOAD_PREFIX):
         (uploads_dir(data_dir, collection) / safe_name(doc.path[len(UPLOAD_PREFIX) :])).unlink(missing_ok=True)
+
+
+def original(data_dir: Path, collection: str, doc: Document) -> tuple[bytes | None, str]:
+    """The bytes `doc` was read from (an upload's kept copy, or the indexed file itself), or None
+    and why not: gone, or changed since it was indexed (its pages would no longer match the
+    text that citations point into)."""
+    if doc.path.startswith(UPLOAD_PREFIX):
+        path = uploads_dir(data_dir, collection) / safe_name(doc.path[len(UPLOAD_PREFIX) :])
+    elif Path(doc.path).is_absolute():
+        path = Path(doc.path)
+    else:
+        return None, "the document was not read from a file"
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None, f"the original file {path.name} is no longer there"
+    if hashlib.sha256(data).hexdigest() != doc.sha256:
+        return None, f"the original file {path.name} has changed since it was indexed"
+    return data, ""
