@@ -84,15 +84,20 @@ def index(paths: tuple[Path, ...], collection: str | None, data_dir: Path | None
       qa index docs/ notes.md --collection work
       QA_INDEX_BACKEND=milvus qa index corpus/ --ray 127.0.0.1:6379 --ray-workers 16
     """
+    from qa.indexer import IndexProgress
+
     settings = _settings(data_dir=data_dir, collection=collection, ray_address=ray_address, ray_workers=ray_workers)
-    report = _indexing_service(settings).index(list(paths) or [settings.seeds_dir], settings.collection)
+    service = _indexing_service(settings)
+    with IndexProgress(shown=sys.stderr.isatty()) as progress:  # a log or a pipe gets the summary alone
+        report = service.index(list(paths) or [settings.seeds_dir], settings.collection, progress)
+    for why in report.skipped:
+        click.echo(f"Skipped {why}", err=True)
+    skipped = f", skipped {len(report.skipped)} files" if report.skipped else ""
     click.echo(
         f"{settings.collection}: {report.documents} documents, {report.passages} passages "
-        f"(added {report.added}, removed {report.removed}, unchanged {report.unchanged}; "
+        f"(added {report.added}, removed {report.removed}, unchanged {report.unchanged}{skipped}; "
         f"embedded {report.embedded} passages in {report.seconds:.1f} s)"
     )
-    for why in getattr(report, "skipped", ()):
-        click.echo(f"Skipped {why}", err=True)
 
 
 @main.command()

@@ -4,6 +4,7 @@ import pytest
 
 from qa.errors import CorruptFile, InvalidInput, UnsupportedFile
 from qa.ingest.files import collect_files, parse_document, read_document
+from qa.ingest.markup import Block
 from qa.ingest.passages import render, split_passages
 from qa.text import sentence_bounds
 from tests.conftest import DATA, SEED_FILE
@@ -77,7 +78,7 @@ def test_long_paragraphs_split_at_sentences():
 
 def test_render_joins_line_break_hyphens_and_collapses_space():
     text = "A develop-\nment and decision- makers  here"
-    clean, offsets = render(text, [(0, len(text))])
+    clean, offsets = render(text, [Block(0, len(text))])
     assert clean == "A development and decision-makers here"
     assert [text[o] for o in offsets][:5] == list("A dev")
 

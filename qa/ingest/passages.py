@@ -12,10 +12,10 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from qa.ingest.markup import Block, hard_line, scan_blocks
 from qa.text import SENTENCE_END, TERMINAL, TINY_WORDS, is_label
 from qa.types import Document, Passage
 
-_BLOCK = re.compile(r"[^\n]*\S[^\n]*(?:\n[^\n]*\S[^\n]*)*")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*\S)\s*$")
 _CAPTION = re.compile(r"\(\s*photo\b|^photo\s*:", re.IGNORECASE)
 # A hyphen before whitespace and a lower-case letter: an extraction scar, not a real dash.
@@ -25,7 +25,7 @@ FRAGMENT_WORDS = 4  # blocks this short are bylines, sub-heads or caption debris
 
 def markdown_title(text: str) -> str | None:
     """The first level-1 Markdown heading, else the first heading of any level."""
-    headings = [_HEADING.match(b.group()) for b in _BLOCK.finditer(text)]
+    headings = [_HEADING.match(text[b.start : b.end]) for b in scan_blocks(text) if not b.code]
     headings = [h for h in headings if h]
     for h in headings:
         if len(h.group(1)) == 1:
@@ -42,14 +42,20 @@ class _Block:
     start: int
     end: int
     raw: str
+    code: bool = False
 
     @property
     def words(self) -> int:
         return len(self.raw.split())
 
     @property
+    def hard(self) -> bool:
+        """Code, a list or a table: its lines stand apart, and it is never caption debris."""
+        return self.code or hard_line(self.raw.split("\n", 1)[0])
+
+    @property
     def complete(self) -> bool:
-        return self.raw.rstrip().endswith(TERMINAL)
+        return self.hard or self.raw.rstrip().endswith(TERMINAL)
 
     @property
     def short(self) -> bool:
@@ -80,7 +86,7 @@ def split_passages(doc: Document, max_words: int = 180) -> list[Passage]:
     units = _merge_tiny(_group(doc.text))
     passages: list[Passage] = []
     for unit in units:
-        clean, offsets = render(doc.text, [(b.start, b.end) for b in unit.blocks])
+        clean, offsets = render(doc.text, unit.blocks)
         for lo, hi in _chunks(clean, max_words):
             passages.append(_passage(doc.doc_id, unit, clean[lo:hi], offsets[lo:hi]))
     return passages
@@ -89,14 +95,14 @@ def split_passages(doc: Document, max_words: int = 180) -> list[Passage]:
 def _group(text: str) -> list[_Unit]:
     """Walk the blocks once: headings set the section; captions and runs of short fragments
     become caption passages; a paragraph that stops mid-sentence continues in the next one."""
-    blocks = [_Block(m.start(), m.end(), m.group()) for m in _BLOCK.finditer(text)]
+    blocks = [_Block(b.start, b.end, text[b.start : b.end], b.code) for b in scan_blocks(text)]
     units: list[_Unit] = []
     section, open_unit = ("", ""), None
     headings: dict[int, str] = {}
     i = 0
     while i < len(blocks):
         block = blocks[i]
-        heading = _HEADING.match(block.raw)
+        heading = None if block.code else _HEADING.match(block.raw)
         if heading:
             headings = {k: v for k, v in headings.items() if k < len(heading.group(1))}
             headings[len(heading.group(1))] = _heading_text(heading.group(2))
@@ -136,7 +142,8 @@ def _debris_run(blocks: list[_Block], i: int, open_unit: _Unit | None) -> int:
     in lower case after it; likewise an unfinished line before a caption belongs to the article
     when the article resumes in lower case after the caption."""
     j = i
-    while j < len(blocks) and (blocks[j].short or blocks[j].caption) and not _HEADING.match(blocks[j].raw):
+    while j < len(blocks) and (blocks[j].short or blocks[j].caption) and not _HEADING.match(blocks[j].raw) \
+            and not blocks[j].hard:
         j += 1
     run = j - i
     resumes_lower = j < len(blocks) and blocks[j].raw[:1].islower()
@@ -178,35 +185,58 @@ def _attach_to_previous(merged: list[_Unit], fragment: _Unit) -> None:
         merged.append(fragment)
 
 
-def render(text: str, pieces: list[tuple[int, int]]) -> tuple[str, list[int]]:
-    """The cleaned reading of `pieces` of `text`, and the document offset of each of its chars.
+def render(text: str, pieces: list[Block]) -> tuple[str, list[int]]:
+    """The cleaned reading of `blocks` of `text`, and the document offset of each of its chars.
 
     Whitespace runs become one space; `develop-\nment` becomes `development`; `decision- makers`
-    becomes `decision-makers`. Pieces are joined by a space (or glued across a hyphen break),
-    except after a byline or sub-head, which keeps a line break so it reads as its own sentence."""
-    joined, origin = [], []
-    for start, end in pieces:
+    becomes `decision-makers`. A line break stays one where it is hard: between code lines,
+    list items and table rows, and between blocks, except where a paragraph cut mid-sentence
+    (by a page or a caption) resumes, which is glued across the break or hyphen."""
+    blocks = [_Block(p.start, p.end, text[p.start : p.end], p.code) for p in pieces]
+    joined, origin, hard = [], [], set()
+    for i, block in enumerate(blocks):
         if joined:
-            joiner = "\n\n" if is_label(joined[-1]) and not text[start].islower() else "\n"
-            joined.append(joiner)
-            origin.extend([origin[-1] + 1] * len(joiner))
-        joined.append(text[start:end])
-        origin.extend(range(start, end))
+            previous = blocks[i - 1]
+            label = is_label(previous.raw) and not block.raw[:1].islower()
+            resumes = not previous.complete and not block.hard and not label
+            joined.append("\n" if resumes else "\n\n")
+            origin.extend([origin[-1] + 1] * len(joined[-1]))
+        base = len(origin)
+        joined.append(block.raw)
+        origin.extend(range(block.start, block.end))
+        hard |= {base + k for k in _hard_breaks(block)}
     flat = "".join(joined)
     out, offsets = [], []
     for m in _CLEAN_TOKEN.finditer(flat):
         token = m.group()
+        broken = "\n\n" in token or any(k in hard for k in range(m.start(), m.end()))
         if len(token) > 1 and token[1] == "-":  # letter, hyphen, whitespace
-            keep = token[:2] if "\n" not in token else token[:1]
-            out.append(keep)
-            offsets.extend(origin[m.start() : m.start() + len(keep)])
+            keep = token[:2] if "\n" not in token or broken else token[:1]
+            out.append(keep + ("\n" if broken else ""))
+            offsets.extend(origin[m.start() : m.start() + len(keep) + broken])
+        elif token.isspace():
+            out.append("\n" if broken else " ")
+            offsets.append(origin[m.start()])
         else:
-            out.append(("\n" if "\n\n" in token else " ") if token.isspace() else token)
+            out.append(token)
             offsets.append(origin[m.start()])
     clean = "".join(out)
     lead = len(clean) - len(clean.lstrip())
     stripped = clean.strip()
     return stripped, offsets[lead : lead + len(stripped)]
+
+
+def _hard_breaks(block: _Block) -> list[int]:
+    """Offsets (in `block.raw`) of its line breaks that are hard: every one in code, else those
+    before a list item or around a table row."""
+    lines = block.raw.split("\n")
+    breaks, at = [], 0
+    for line, after in zip(lines, lines[1:]):
+        at += len(line)
+        if block.code or hard_line(after) or (" | " in line and hard_line(line)):
+            breaks.append(at)
+        at += 1
+    return breaks
 
 
 def _chunks(clean: str, max_words: int) -> list[tuple[int, int]]:
