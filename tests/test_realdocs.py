@@ -193,3 +193,48 @@ def test_progress_shows_files_and_passages_on_a_terminal_only(tmp_path, docs_dir
     with IndexProgress(shown=False) as progress:
         sync_paths(tmp_path, "b", [docs_dir], IndexPlan(encoder, "faiss", 180), progress)
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.slow
+def test_cited_text_holds_no_navigation_furniture(tmp_path):
+    """The real models over a part of the set: every citation is exact and none of the cited
+    passages holds page furniture, the page's table of contents or a permalink sign."""
+    import json
+
+    from qa.config import Settings
+    from qa.service import QAService
+
+    part = tmp_path / "docs"
+    part.mkdir()
+    for name in ("uuid.html", "secrets.html", "git-stash.html", "ch08.en.html", "debian-reference-ch08-i18n.pdf"):
+        (part / name).write_bytes(next(REAL.rglob(name)).read_bytes())
+    service = QAService(Settings(data_dir=tmp_path / "data"))
+    service.index([part], "realdocs")
+    questions = [json.loads(line) for line in (DATA / "realdocs" / "questions.jsonl").read_text().splitlines()]
+    asked = [q for q in questions if q["id"].split("-")[1] in ("uuid", "secrets", "stash", "i18n", "deb")]
+    assert len(asked) >= 12
+    cited = 0
+    for q in asked:
+        for answer in service.ask(q["question"], 3, "realdocs").answers:
+            for source in answer.sources or (answer.source,):
+                text = service.document(source.doc_id, "realdocs").text
+                assert text[source.start : source.end] == answer.text
+                assert "\n" not in answer.text.strip()
+                assert not [f for f in FURNITURE if f in source.context], source.context
+                cited += 1
+    assert cited >= len(asked)
+
+
+def test_html_lists_tables_and_code_keep_their_shape():
+    body = (
+        "<main><h1>Guide<a class='headerlink' href='#g'>¶</a></h1>"
+        "<p>The installer accepts the options listed below, each with its default value.</p>"
+        "<ul><li>first option, on by default<ul><li>a nested detail</li></ul></li><li>second option, off</li></ul>"
+        "<table><tr><th>Name</th><th>Default</th></tr><tr><td>width</td><td>70</td></tr></table>"
+        "<pre>make all\n\nmake install</pre></main><footer>Copyright notice and links</footer>"
+    )
+    doc = parse_document(makefiles.html(body, title="Guide"), "guide.html", "guide")
+    assert doc.text.startswith("# Guide\n") and "¶" not in doc.text and "Copyright" not in doc.text
+    assert "- first option, on by default\n  - a nested detail\n- second option, off" in doc.text
+    assert "Name | Default\nwidth | 70" in doc.text
+    assert "```\nmake all\n\nmake install\n```" in doc.text

@@ -10,13 +10,14 @@ code blocks fenced, line by line."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 from qa.errors import CorruptFile
 from qa.ingest.markup import Extracted, blocks_to_text, code_block, heading, one_line, paragraph
 
 # Anchors that only link a heading to itself: Sphinx's "¶", MkDocs' and GitHub's "#"/"🔗".
-_PERMALINK_TEXT = {"¶", "#", "§", "🔗", "¶"}
+_PERMALINK_TEXT = {"¶", "#", "§", "🔗"}
 _PERMALINK_CLASS = re.compile(r"headerlink|anchor|permalink", re.IGNORECASE)
 _INLINE = {"hi", "ref", "del", "span", "abbr", "sub", "sup"}
 
@@ -35,13 +36,26 @@ def extract_html(data: bytes, name: str) -> Extracted:
     _prepare(root)
     found = trafilatura.bare_extraction(
         root, include_tables=True, include_comments=False, include_links=False, include_images=False,
-        include_formatting=False, favor_recall=True, with_metadata=True, deduplicate=False,
+        include_formatting=False, favor_recall=True, with_metadata=True, deduplicate=False, config=_config(),
     )
     if found is None or found.body is None:
         return Extracted("", title)
     blocks: list[str] = []
-    _render(found.body, blocks, 0)
+    _render(found.body, blocks)
     return Extracted(blocks_to_text(blocks), title or (one_line(found.title or "") or None))
+
+
+@functools.cache
+def _config():
+    """trafilatura's settings, but a short page is extracted like a long one (by default, under
+    250 characters it falls back to taking all text, navigation included), and no timer signal
+    (uploads are parsed in worker threads)."""
+    from trafilatura.settings import use_config
+
+    config = use_config()
+    config.set("DEFAULT", "MIN_EXTRACTED_SIZE", "1")
+    config.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")
+    return config
 
 
 def _page_title(root) -> str | None:
@@ -51,27 +65,32 @@ def _page_title(root) -> str | None:
 
 
 def _prepare(root) -> None:
-    """Before extraction: drop permalink anchors; unwrap headings from wrappers and link targets (`<a id=...>`, which an
-    XHTML page may close as `<a/>` and so wrap a whole heading, read then as a link and
-    dropped); and write a <pre>'s line breaks as <br> so the extractor keeps them (it collapses
-    whitespace inside elements)."""
+    """What the extractor needs to see a manual page as it reads: no permalinks or tables of
+    contents, the main part marked, code as code."""
+    _drop_permalinks(root)
+    for toc in root.xpath("//*[@class or @id]"):  # a page's own table of contents repeats its headings
+        if {"toc", "table-of-contents"} & set(f"{toc.get('class', '')} {toc.get('id', '')}".lower().split()):
+            toc.drop_tree()
+    _mark_main(root)
+    _pre_as_code(root)
+
+
+def _drop_permalinks(root) -> None:
+    """Permalink anchors go; link targets without an href (`<a id=...>`, which an XHTML page may
+    close as `<a/>`, so that it wraps a whole heading, then read as a link and dropped) are
+    unwrapped."""
     for anchor in root.xpath("//a"):
         text = anchor.text_content().strip()
         if text in _PERMALINK_TEXT or (not text and _PERMALINK_CLASS.search(anchor.get("class") or "")):
             anchor.drop_tree()
         elif anchor.get("href") is None:
             anchor.drop_tag()
-    for head in root.xpath("//h1 | //h2 | //h3 | //h4 | //h5 | //h6"):
-        wrapper = head.getparent()  # DocBook's <div><div><h2>: the extractor drops headings wrapped twice
-        while wrapper is not None and wrapper.tag == "div" and len(wrapper) == 1 and not (wrapper.text or "").strip():
-            above = wrapper.getparent()
-            wrapper.drop_tag()
-            wrapper = above
-    for toc in root.xpath("//*[@class or @id]"):  # a page's own table of contents repeats its headings
-        if {"toc", "table-of-contents"} & set(f"{toc.get('class', '')} {toc.get('id', '')}".lower().split()):
-            toc.drop_tree()
-    _mark_main(root)
-    for pre in root.xpath("//pre"):  # as <pre><code>: the extractor keeps that as code, a bare <pre> as a quote
+
+
+def _pre_as_code(root) -> None:
+    """Each <pre> as <pre><code> with its line breaks as <br>: the extractor keeps that as code
+    line by line, where it reads a bare <pre> as a quote and collapses its whitespace."""
+    for pre in root.xpath("//pre"):
         lines = pre.text_content().split("\n")
         for child in list(pre):
             pre.remove(child)
@@ -99,7 +118,7 @@ def _mark_main(root) -> None:
     body.append(main)
 
 
-def _render(element, blocks: list[str], depth: int) -> None:
+def _render(element, blocks: list[str]) -> None:
     """Append the blocks of `element`'s children (trafilatura's XML: head, p, list/item,
     table/row/cell, code, quote); loose text between them is a paragraph of its own."""
     pending: list[str] = [element.text or ""]
@@ -115,13 +134,13 @@ def _render(element, blocks: list[str], depth: int) -> None:
         elif tag == "p":
             blocks.append(paragraph(_inline_text(child)))
         elif tag == "list":
-            _render_list(child, blocks, depth)
+            _render_list(child, blocks)
         elif tag == "table":
             blocks.append("\n".join(_rows(child)))
         elif tag == "code":
             blocks.append(code_block(_code_text(child)))
         elif tag != "graphic":
-            _render(child, blocks, depth)  # quote, div, item contents, anything else: its blocks
+            _render(child, blocks)  # quote, div, item contents, anything else: its blocks
         pending = [child.tail or ""]
     _flush(pending, blocks)
 
@@ -133,7 +152,7 @@ def _flush(pending: list[str], blocks: list[str]) -> None:
     pending.clear()
 
 
-def _render_list(element, blocks: list[str], depth: int) -> None:
+def _render_list(element, blocks: list[str]) -> None:
     """A bulleted or numbered list is one block, an item a line; a definition list's terms are
     paragraphs of their own (an API signature, an option) followed by their definitions."""
     kind = element.get("rend") or "ul"
@@ -142,11 +161,11 @@ def _render_list(element, blocks: list[str], depth: int) -> None:
             if (item.get("rend") or "").startswith("dt"):
                 blocks.append(paragraph(_inline_text(item)))
             else:
-                _render(item, blocks, depth)
+                _render(item, blocks)
         return
     lines: list[str] = []
     for number, item in enumerate((i for i in element if i.tag == "item"), 1):
-        _list_item(item, f"{number}." if kind == "ol" else "-", depth, lines, blocks)
+        _list_item(item, f"{number}." if kind == "ol" else "-", 0, lines, blocks)
     if lines:
         blocks.append("\n".join(lines))
 
