@@ -39,3 +39,16 @@ def test_errors_print_message_and_exit_nonzero(tmp_path):
     assert "Traceback" not in missing.stderr
     empty = qa("ask", "   ", "--collection", "none", data_dir=data)
     assert empty.returncode == 1 and "Error:" in empty.stderr and "Traceback" not in empty.stderr
+
+
+def test_index_names_each_skipped_file_and_shows_no_bars_in_a_pipe(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for f in (DATA / "docs").iterdir():
+        (docs / f.name).write_bytes(f.read_bytes())
+    (docs / "logo.png").write_bytes(b"\x89PNG\r\n")
+    (docs / "empty.md").write_text("")
+    out = qa("index", str(docs), "--collection", "t", data_dir=tmp_path / "data")
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.splitlines() == ["Skipped empty.md: the file is empty", "Skipped logo.png: unsupported file type (.png)"]
+    assert len(out.stdout.splitlines()) == 1 and "skipped 2 files" in out.stdout
