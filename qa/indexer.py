@@ -8,14 +8,17 @@ plus the passages and vectors of the new ones, so only new passages are ever emb
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, replace
 from importlib.metadata import version
 from pathlib import Path
 
+import numpy as np
+
 from qa.embed.base import Encoder
 from qa.errors import CorruptFile, EmptyFile, NotFound, UnsupportedFile
-from qa.ingest.files import collect_files, read_document
+from qa.ingest.files import read_document, walk
 from qa.ingest.passages import split_passages
 from qa.store.base import Collection, Store
 from qa.store.factory import as_store
@@ -34,7 +37,7 @@ class IndexReport:
     passages: int
     seconds: float
     version: str
-    skipped: tuple[str, ...] = ()  # unreadable files found in folders, each with the reason
+    skipped: tuple[str, ...] = ()  # files found in folders and left out (unsupported, empty, unreadable), each with the reason
 
 
 @dataclass(frozen=True)
@@ -62,28 +65,71 @@ def _version(package: str) -> str:
         return "unknown"
 
 
-def sync_paths(where: Path | Store, name: str, paths: list[Path], plan: IndexPlan) -> tuple[Collection, IndexReport]:
+class IndexProgress:
+    """What `qa index` shows while it works: a bar of files read, then one of passages embedded,
+    each with its rate and time left (tqdm, on stderr). Not shown, it costs nothing."""
+
+    def __init__(self, shown: bool = False) -> None:
+        self._shown, self._bar = shown, None
+
+    def __enter__(self) -> IndexProgress:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._open(0, "", "")
+
+    def _open(self, total: int, unit: str, desc: str) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+        if self._shown and total:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, unit=unit, desc=desc, file=sys.stderr, leave=False, dynamic_ncols=True)
+
+    def files(self, total: int) -> None:
+        self._open(total, "file", "reading")
+
+    def passages(self, total: int) -> None:
+        self._open(total, "passage", "embedding")
+
+    def done(self, count: int = 1) -> None:
+        if self._bar is not None:
+            self._bar.update(count)
+
+
+SILENT = IndexProgress()
+EMBED_CHUNK = 256  # passages per progress step; the encoder batches within each
+
+
+def sync_paths(
+    where: Path | Store, name: str, paths: list[Path], plan: IndexPlan, progress: IndexProgress = SILENT
+) -> tuple[Collection, IndexReport]:
     """Index files and folders: new and changed files are (re-)embedded, files that vanished from
     under the given paths are dropped, documents from elsewhere are kept."""
-    files = collect_files(paths)
+    files, unsupported = walk(paths)
     roots = [p.resolve() for p in paths]
-    incoming, skipped = _read_files(files, {p.resolve() for p in paths if p.is_file()})
+    incoming, skipped = _read_files(files, {p.resolve() for p in paths if p.is_file()}, progress)
+    skipped += [(str(p.resolve()), why) for p, why in unsupported]
     target = as_store(where)
     with target.writing(name):
         current = target.load(name)
         bad = {source for source, _ in skipped}
         old = current.documents.values() if current else []
         kept = [d for d in old if not _under(d.path, roots) or d.path in bad]
-        collection, report = rebuild(target, name, current, kept + incoming, plan)
+        collection, report = rebuild(target, name, current, kept + incoming, plan, progress)
         return collection, replace(report, skipped=tuple(why for _, why in skipped))
 
 
-def _read_files(files: list[Path], named: set[Path]) -> tuple[list[Document], list[tuple[str, str]]]:
+def _read_files(
+    files: list[Path], named: set[Path], progress: IndexProgress
+) -> tuple[list[Document], list[tuple[str, str]]]:
     """A file named on the command line must be readable. A bad one found by walking a folder (a
     scanned PDF, a broken DOCX) is skipped and reported, and its last good version stays indexed:
     one bad file does not stop a folder of good ones, and is never dropped in silence. An empty
     file is skipped and reported even when named: there is nothing in it to refuse."""
     documents, skipped = [], []
+    progress.files(len(files))
     for f in files:
         try:
             documents.append(read_document(f))
@@ -91,6 +137,7 @@ def _read_files(files: list[Path], named: set[Path]) -> tuple[list[Document], li
             if f.resolve() in named and not isinstance(exc, EmptyFile):
                 raise
             skipped.append((str(f.resolve()), exc.message))
+        progress.done()
     return documents, skipped
 
 
@@ -124,7 +171,8 @@ def remove_documents(
 
 
 def rebuild(
-    where: Path | Store, name: str, current: Collection | None, documents: list[Document], plan: IndexPlan
+    where: Path | Store, name: str, current: Collection | None, documents: list[Document], plan: IndexPlan,
+    progress: IndexProgress = SILENT,
 ) -> tuple[Collection, IndexReport]:
     """Write a version holding exactly `documents`, reusing stored passages and vectors of those
     already indexed with the same model and settings."""
@@ -136,11 +184,25 @@ def rebuild(
         return current, _report(0, 0, len(documents), 0, current, started)
     base = current if reusable else None
     fresh = [p for d in documents if base is None or d.doc_id not in base.documents for p in split_passages(d, plan.max_words)]
-    vectors = plan.encoder.encode([p.searchable for p in fresh])
+    vectors = _encode(plan.encoder, [p.searchable for p in fresh], progress)
     collection = as_store(where).write(name, base, documents, fresh, vectors, plan.meta())
     new_ids = {d.doc_id for d in documents}
     added, removed = len(new_ids - old_ids) if reusable else len(new_ids), len(old_ids - new_ids)
     return collection, _report(added, removed, len(new_ids) - added, len(fresh), collection, started)
+
+
+def _encode(encoder: Encoder, texts: list[str], progress: IndexProgress):
+    """All vectors, in chunks so that progress can be shown between them."""
+    progress.passages(len(texts))
+    if len(texts) <= EMBED_CHUNK:
+        vectors = encoder.encode(texts)
+        progress.done(len(texts))
+        return vectors
+    parts = []
+    for lo in range(0, len(texts), EMBED_CHUNK):
+        parts.append(encoder.encode(texts[lo : lo + EMBED_CHUNK]))
+        progress.done(len(parts[-1]))
+    return np.concatenate(parts)
 
 
 def compatible(manifest: dict, meta: dict) -> bool:

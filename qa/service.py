@@ -16,7 +16,9 @@ from qa.embed.base import Encoder
 from qa.embed.factory import make_encoder
 from qa.errors import InvalidInput, NotFound, NotReady
 from qa.feedback.log import MAX_QUOTE_CHARS, Feedback, FeedbackLog, Quote, new_feedback, quote
-from qa.indexer import IndexPlan, IndexReport, add_documents, compatible, rebuild, remove_documents, sync_paths
+from qa.indexer import (
+    SILENT, IndexPlan, IndexProgress, IndexReport, add_documents, compatible, rebuild, remove_documents, sync_paths,
+)
 from qa.ingest.uploads import Upload, drop_original, keep_original, original, prepare
 from qa.read.answers import distinct_answers
 from qa.read.base import Reader
@@ -109,10 +111,10 @@ class QAService:
             self._install(name, collection)
         return report
 
-    def index(self, paths: list[Path], collection: str | None = None) -> IndexReport:
+    def index(self, paths: list[Path], collection: str | None = None, progress: IndexProgress = SILENT) -> IndexReport:
         name = check_collection(collection or self.settings.collection)
         with self._lock:
-            loaded, report = sync_paths(self.store, name, paths, self.plan)
+            loaded, report = sync_paths(self.store, name, paths, self.plan, progress)
             self._install(name, loaded)
         log.info("indexed %s: %s", name, report)
         return report

@@ -45,3 +45,46 @@ def sentence_bounds(text: str) -> list[tuple[int, int]]:
 def is_label(piece: str) -> bool:
     """A few words with no closing punctuation: a byline ("By LIN Yuchen") or a sub-head."""
     return len(piece.split()) < TINY_WORDS and not piece.rstrip().endswith(TERMINAL)
+
+
+_BOUNDARY = re.compile(r"\n| \| ")  # a hard line break (list item, code line, block) or a table cell
+_PAIRS = {"(": ")", "[": "]", "{": "}", "“": "”", "‘": "’"}
+_EDGE_PUNCT = ",;:"
+_BULLETS = "•◦▪-*–"
+
+
+def clip_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """A reader's span made presentable: inside one block (cut at the first hard line break or
+    table cell boundary, keeping the first part that has words), whole words at both ends, and
+    no unpaired bracket or dangling comma at either end. Unchanged when nothing would be left."""
+    pieces, at = [], start
+    for m in _BOUNDARY.finditer(text, start, end):
+        pieces.append((at, m.start()))
+        at = m.end()
+    pieces.append((at, end))
+    lo, hi = next(((a, b) for a, b in pieces if any(c.isalnum() for c in text[a:b])), (start, end))
+    while lo > 0 and text[lo - 1].isalnum() and text[lo].isalnum():
+        lo -= 1
+    while hi < len(text) and text[hi - 1].isalnum() and text[hi].isalnum():
+        hi += 1
+    lo, hi = _trim_edges(text, lo, hi)
+    return (lo, hi) if lo < hi else (start, end)
+
+
+def _trim_edges(text: str, lo: int, hi: int) -> tuple[int, int]:
+    while lo < hi:
+        span = text[lo:hi]
+        if span[0].isspace() or span[0] in _EDGE_PUNCT or (span[0] in _PAIRS and _PAIRS[span[0]] not in span) \
+                or (span[0] in _BULLETS and span[1:2].isspace()):
+            lo += 1
+        elif span[-1].isspace() or span[-1] in _EDGE_PUNCT or _unopened(span):
+            hi -= 1
+        else:
+            break
+    return lo, hi
+
+
+def _unopened(span: str) -> bool:
+    """Whether the span ends in a closing bracket it never opened."""
+    opener = next((o for o, c in _PAIRS.items() if c == span[-1]), None)
+    return opener is not None and span.count(opener) < span.count(span[-1])

@@ -46,3 +46,16 @@ def test_index_says_an_empty_file_was_skipped(tmp_path):
     out = qa("index", str(tmp_path / "empty.txt"), "--collection", "e", data_dir=tmp_path / "data")
     assert out.returncode == 0, out.stderr
     assert "Skipped empty.txt: no text found in the file" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_index_names_each_skipped_file_and_shows_no_bars_in_a_pipe(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for f in (DATA / "docs").iterdir():
+        (docs / f.name).write_bytes(f.read_bytes())
+    (docs / "logo.png").write_bytes(b"\x89PNG\r\n")
+    (docs / "empty.md").write_text("")
+    out = qa("index", str(docs), "--collection", "t", data_dir=tmp_path / "data")
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.splitlines() == ["Skipped empty.md: no text found in the file", "Skipped logo.png: unsupported file type (.png)"]
+    assert len(out.stdout.splitlines()) == 1 and "skipped 2 files" in out.stdout

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from qa import cli
+from qa.cli import evaluate, main
 from qa.config import Settings
 from qa.errors import InvalidInput
 from qa.eval import data as eval_data
@@ -215,8 +215,8 @@ def test_tune_writes_the_threshold_the_service_uses(tmp_path):
 def qa_eval(tmp_path, monkeypatch):
     """`qa eval` with the hashing encoder and the fake reader behind it."""
     monkeypatch.setenv("QA_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setattr(cli, "_service", lambda s: QAService(s, encoder=HashEncoder(), reader=FirstWordsReader()))
-    return lambda *args: CliRunner().invoke(cli.main, ["eval", *map(str, args)])
+    monkeypatch.setattr(evaluate, "service_for", lambda s: QAService(s, encoder=HashEncoder(), reader=FirstWordsReader()))
+    return lambda *args: CliRunner().invoke(main, ["eval", *map(str, args)])
 
 
 def test_gates_set_the_exit_code(qa_eval):

@@ -24,8 +24,7 @@ FLOORS = {
     "qa.indexer": 7, "qa.cache": 7, "qa.conversation": 7,
     "qa.service": 8,
     "qa.eval": 9,
-    "qa.cli_feedback": 10,
-    "qa.cli": 11,
+    "qa.cli": 10,
 }
 
 

@@ -1,15 +1,17 @@
-"""Heading lines of a document text (Markdown `#` marks, as every format's extraction writes
-them): the title, each heading with its offsets, and the trail of headings above an offset. The
-splitter makes sections from the same rule, so what a page shows as headings made the sections."""
+"""Heading lines of a document text (Markdown `#` marks outside code fences, as every format's
+extraction writes them): the title, each heading with its offsets, and the trail of headings
+above an offset. The splitter makes sections from the same rule, so what a page shows as
+headings made the sections."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-# Blocks and headings are anchored so that no regex here is tried at every position of a long
-# whitespace run (unanchored, both took time quadratic in a line of spaces).
-BLOCK = re.compile(r"^[^\n]*\S[^\n]*(?:\n[^\n]*\S[^\n]*)*", re.MULTILINE)
+from qa.ingest.markup import scan_blocks
+
+# Anchored, so it is never tried at every position of a long whitespace run (unanchored, it took
+# time quadratic in a line of spaces).
 HEADING = re.compile(r"^(#{1,6})\s+(\S(?:.*\S)?)\s*$")
 
 
@@ -32,10 +34,10 @@ class Heading:
 
 def headings(text: str) -> list[Heading]:
     found = []
-    for block in BLOCK.finditer(text):
-        m = HEADING.match(block.group())
+    for block in scan_blocks(text):
+        m = None if block.code else HEADING.match(text[block.start : block.end])
         if m:
-            at = block.start()
+            at = block.start
             found.append(Heading(at, at + m.end(2), at + m.start(2), len(m.group(1)), heading_text(m.group(2))))
     return found
 

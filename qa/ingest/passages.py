@@ -12,7 +12,8 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from qa.ingest.headings import BLOCK, HEADING, heading_text
+from qa.ingest.headings import HEADING, heading_text
+from qa.ingest.markup import Block, hard_line, scan_blocks
 from qa.text import SENTENCE_END, TERMINAL, TINY_WORDS, is_label
 from qa.types import Document, Passage
 
@@ -32,14 +33,20 @@ class _Block:
     start: int
     end: int
     raw: str
+    code: bool = False
 
     @property
     def words(self) -> int:
         return len(self.raw.split())
 
     @property
+    def hard(self) -> bool:
+        """Code, a list or a table: its lines stand apart, and it is never caption debris."""
+        return self.code or hard_line(self.raw.split("\n", 1)[0])
+
+    @property
     def complete(self) -> bool:
-        return self.raw.rstrip().endswith(TERMINAL)
+        return self.hard or self.raw.rstrip().endswith(TERMINAL)
 
     @property
     def short(self) -> bool:
@@ -70,7 +77,7 @@ def split_passages(doc: Document, max_words: int = 180) -> list[Passage]:
     units = _merge_tiny(_group(doc.text))
     passages: list[Passage] = []
     for unit in units:
-        clean, offsets = render(doc.text, [(b.start, b.end) for b in unit.blocks])
+        clean, offsets = render(doc.text, unit.blocks)
         for lo, hi in _chunks(clean, max_words):
             passages.append(_passage(doc.doc_id, unit, clean[lo:hi], offsets[lo:hi]))
     return passages
@@ -79,7 +86,7 @@ def split_passages(doc: Document, max_words: int = 180) -> list[Passage]:
 def _group(text: str) -> list[_Unit]:
     """Walk the blocks once: headings set the section; captions and runs of short fragments
     become caption passages; a paragraph that stops mid-sentence continues in the next one."""
-    blocks = [_Block(m.start(), m.end(), m.group()) for m in BLOCK.finditer(text)]
+    blocks = [_Block(b.start, b.end, text[b.start : b.end], b.code) for b in scan_blocks(text)]
     runs = _runs(blocks)
     units: list[_Unit] = []
     section, open_unit = ("", ""), None
@@ -87,7 +94,7 @@ def _group(text: str) -> list[_Unit]:
     i = 0
     while i < len(blocks):
         block = blocks[i]
-        heading = HEADING.match(block.raw)
+        heading = None if block.code else HEADING.match(block.raw)
         if heading:
             headings = {k: v for k, v in headings.items() if k < len(heading.group(1))}
             headings[len(heading.group(1))] = heading_text(heading.group(2))
@@ -126,7 +133,7 @@ def _runs(blocks: list[_Block]) -> tuple[list[int], list[int]]:
     ends, captions = [len(blocks)] * (len(blocks) + 1), [len(blocks)] * (len(blocks) + 1)
     for i in range(len(blocks) - 1, -1, -1):
         b = blocks[i]
-        ends[i] = ends[i + 1] if (b.short or b.caption) and not HEADING.match(b.raw) else i
+        ends[i] = ends[i + 1] if (b.short or b.caption) and not HEADING.match(b.raw) and not b.hard else i
         captions[i] = i if b.caption else captions[i + 1]
     return ends, captions
 
@@ -187,35 +194,58 @@ def _append(merged: list[_Unit], latest: dict[tuple[str, str], _Unit], unit: _Un
         latest[unit.section] = unit
 
 
-def render(text: str, pieces: list[tuple[int, int]]) -> tuple[str, list[int]]:
-    """The cleaned reading of `pieces` of `text`, and the document offset of each of its chars.
+def render(text: str, pieces: list[Block]) -> tuple[str, list[int]]:
+    """The cleaned reading of `blocks` of `text`, and the document offset of each of its chars.
 
     Whitespace runs become one space; `develop-\nment` becomes `development`; `decision- makers`
-    becomes `decision-makers`. Pieces are joined by a space (or glued across a hyphen break),
-    except after a byline or sub-head, which keeps a line break so it reads as its own sentence."""
-    joined, origin = [], []
-    for start, end in pieces:
+    becomes `decision-makers`. A line break stays one where it is hard: between code lines,
+    list items and table rows, and between blocks, except where a paragraph cut mid-sentence
+    (by a page or a caption) resumes, which is glued across the break or hyphen."""
+    blocks = [_Block(p.start, p.end, text[p.start : p.end], p.code) for p in pieces]
+    joined, origin, hard = [], [], set()
+    for i, block in enumerate(blocks):
         if joined:
-            joiner = "\n\n" if is_label(joined[-1]) and not text[start].islower() else "\n"
-            joined.append(joiner)
-            origin.extend([origin[-1] + 1] * len(joiner))
-        joined.append(text[start:end])
-        origin.extend(range(start, end))
+            previous = blocks[i - 1]
+            label = is_label(previous.raw) and not block.raw[:1].islower()
+            resumes = not previous.complete and not block.hard and not label
+            joined.append("\n" if resumes else "\n\n")
+            origin.extend([origin[-1] + 1] * len(joined[-1]))
+        base = len(origin)
+        joined.append(block.raw)
+        origin.extend(range(block.start, block.end))
+        hard |= {base + k for k in _hard_breaks(block)}
     flat = "".join(joined)
     out, offsets = [], []
     for m in _CLEAN_TOKEN.finditer(flat):
         token = m.group()
+        broken = "\n\n" in token or any(k in hard for k in range(m.start(), m.end()))
         if len(token) > 1 and token[1] == "-":  # letter, hyphen, whitespace
-            keep = token[:2] if "\n" not in token else token[:1]
-            out.append(keep)
-            offsets.extend(origin[m.start() : m.start() + len(keep)])
+            keep = token[:2] if "\n" not in token or broken else token[:1]
+            out.append(keep + ("\n" if broken else ""))
+            offsets.extend(origin[m.start() : m.start() + len(keep) + broken])
+        elif token.isspace():
+            out.append("\n" if broken else " ")
+            offsets.append(origin[m.start()])
         else:
-            out.append(("\n" if "\n\n" in token else " ") if token.isspace() else token)
+            out.append(token)
             offsets.append(origin[m.start()])
     clean = "".join(out)
     lead = len(clean) - len(clean.lstrip())
     stripped = clean.strip()
     return stripped, offsets[lead : lead + len(stripped)]
+
+
+def _hard_breaks(block: _Block) -> list[int]:
+    """Offsets (in `block.raw`) of its line breaks that are hard: every one in code, else those
+    before a list item or around a table row."""
+    lines = block.raw.split("\n")
+    breaks, at = [], 0
+    for line, after in zip(lines, lines[1:]):
+        at += len(line)
+        if block.code or hard_line(after) or (" | " in line and hard_line(line)):
+            breaks.append(at)
+        at += 1
+    return breaks
 
 
 def _chunks(clean: str, max_words: int) -> list[tuple[int, int]]:

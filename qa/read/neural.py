@@ -11,7 +11,7 @@ from pathlib import Path
 from qa.read.calibrate import Calibrator, Evidence
 from qa.read.evidence import coverage, type_prior
 from qa.read.span_model import DEFAULT_MODEL_DIR, SpanCandidate, SpanModel
-from qa.text import is_label
+from qa.text import clip_span, is_label
 from qa.types import Hit, Passage, Span
 
 
@@ -83,7 +83,7 @@ class NeuralReader:
         out = []
         for best, p_cluster in clusters:
             hit = hits[best.context_index]
-            start, end = _first_line(hit.passage.text, best.start, best.end)
+            start, end = clip_span(hit.passage.text, best.start, best.end)
             evidence = Evidence(
                 p_cluster, best.null_score, covered[best.context_index], type_prior(question, hit.passage.text[start:end]),
                 hit.rank, hit.dense, best_null, top[1] if p_cluster == top[0] else top[0],
@@ -134,10 +134,3 @@ def _clusters(candidates: list[SpanCandidate]) -> list[tuple[SpanCandidate, floa
 def _overlaps(a: SpanCandidate, b: SpanCandidate) -> bool:
     return a.context_index == b.context_index and a.start < b.end and b.start < a.end
 
-
-def _first_line(text: str, start: int, end: int) -> tuple[int, int]:
-    """Answers never run across a hard line break: keep the part before it."""
-    cut = text.find("\n", start, end)
-    if cut == -1:
-        return start, end
-    return start, cut if cut > start else end

@@ -1,5 +1,5 @@
 """`qa feedback ...`: users' verdicts on answers (POST /feedback), as evaluation data. A group of
-its own beside `qa.cli`, which adds it to the `qa` command."""
+its own, which `qa.cli` adds to the `qa` command."""
 
 from __future__ import annotations
 
