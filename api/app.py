@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import auth, collections, errors, routes, widget
+from api import auth, collections, docs, errors, routes, widget
 from api.openai import routes as openai_routes
 from qa.config import Settings, get_settings
 from qa.service import QAService
@@ -34,6 +34,8 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         "own words, with exact character offsets.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # api/docs.py serves /docs and /redoc without a CDN
+        redoc_url=None,
     )
     errors.install(app)
     resolved = settings or (service.settings if service else get_settings())
@@ -42,6 +44,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     app.include_router(routes.router)
     app.include_router(collections.router)
     app.include_router(widget.router)
+    docs.install(app)
     openai_routes.install(app)  # /v1/...: after errors.install, whose handlers it scopes
     return app
 

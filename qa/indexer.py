@@ -36,6 +36,11 @@ class IndexReport:
     version: str
     skipped: tuple[str, ...] = ()  # unreadable files found in folders, each with the reason
 
+    def summary(self) -> str:
+        """One line for people: what `qa index` prints and the server logs."""
+        return (f"{self.documents} documents, {self.passages} passages (added {self.added}, removed {self.removed}, "
+                f"unchanged {self.unchanged}; embedded {self.embedded} passages in {self.seconds:.1f} s)")
+
 
 @dataclass(frozen=True)
 class IndexPlan:
