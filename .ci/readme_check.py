@@ -71,28 +71,40 @@ def check(clone: Path, log: Path) -> None:
         print(text[text.index("INFO:     Started server process"):], end="", flush=True)  # what the user saw
         from playwright import sync_api
 
+        began = time.monotonic()
         with sync_api.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             try:
                 check_docs_offline(browser, url)
             finally:
                 browser.close()
-        print("/docs and /redoc rendered with every request outside 127.0.0.1 blocked; none was tried")
+        print(f"/docs and /redoc rendered with every request outside 127.0.0.1 blocked, and none was tried "
+              f"({time.monotonic() - began:.0f} s)", flush=True)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop(proc)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """The server and the shell around it, as Ctrl+C would; killed if they linger."""
+    began = time.monotonic()
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    print(f"stopped in {time.monotonic() - began:.0f} s", flush=True)
 
 
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="verbatim-readme-"))
+    began = time.monotonic()
     try:
         subprocess.run(["git", "clone", "-q", str(ROOT), str(work / "verbatim")], check=True)
         check(work / "verbatim", work / "serve.log")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        print(f"readme check: {time.monotonic() - began:.0f} s in all", flush=True)
 
 
 if __name__ == "__main__":
