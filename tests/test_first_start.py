@@ -14,7 +14,7 @@ from tests.browser import ARGS, CHROMIUM, check_docs_offline
 from tests.server import log_file, running_server
 
 
-def test_docs_pages_link_only_local_assets():
+def test_docs_pages_link_only_local_assets(tmp_path):
     """Fast: the HTML of /docs and /redoc names no http(s) URL (FastAPI's defaults are a CDN)."""
     from fastapi.testclient import TestClient
 
@@ -23,7 +23,7 @@ def test_docs_pages_link_only_local_assets():
     from qa.service import QAService
     from tests.conftest import HashEncoder
 
-    settings = Settings(data_dir=Path("unused"), reader="heuristic")
+    settings = Settings(data_dir=tmp_path / "data", reader="heuristic")
     client = TestClient(create_app(settings, QAService(settings, encoder=HashEncoder())))
     for page in ("/docs", "/redoc"):
         html = client.get(page).text

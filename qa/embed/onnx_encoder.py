@@ -127,7 +127,7 @@ def export(model_dir: Path, target: Path) -> None:
     """Export the transformer (no pooling) to ONNX once; written aside and renamed, so two
     processes starting together never read half a file."""
     offline()
-    log.info("exporting the encoder to ONNX once (~10 s), into %s ...", target.parent)
+    log.info("exporting the encoder to ONNX once (~10 s), into %s ...", target.parent.resolve())
     import torch
     from transformers import AutoModel
 
