@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import auth, collections, errors, feedback, routes, verify, widget
+from api import auth, collections, docs, errors, feedback, routes, verify, widget
 from api.limits import BodyLimit, RateLimiter
 from api.openai import routes as openai_routes
 from qa.config import Settings, get_settings
@@ -35,6 +35,8 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         "own words, with exact character offsets.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # api/docs.py serves /docs and /redoc without a CDN
+        redoc_url=None,
     )
     errors.install(app)
     resolved = settings or (service.settings if service else get_settings())
@@ -47,6 +49,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     app.include_router(feedback.router)
     app.include_router(collections.router)
     app.include_router(widget.router)
+    docs.install(app)
     openai_routes.install(app)  # /v1/...: after errors.install, whose handlers it scopes
     document_limits(app, resolved)
     return app

@@ -34,8 +34,10 @@ np.seterr(invalid="ignore", divide="ignore", over="ignore")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SQUAD = Path("/work/shared/eval/squad-retrieval")
-SCIFACT = Path("/work/shared/eval/scifact")
+from common import EVAL  # noqa: E402  (beside the clone, as for every benchmark)
+
+SQUAD = EVAL / "squad-retrieval"
+SCIFACT = EVAL / "scifact"
 DEPTH = 100  # candidates taken from each ranking (the union is scored by every rule)
 PASSAGES = 60  # what qa eval's retrieval_only asks for (depth 20 * 3)
 DOCS = 20  # documents kept per question, as qa eval

@@ -39,6 +39,12 @@ class IndexReport:
     version: str
     skipped: tuple[str, ...] = ()  # files found in folders and left out (unsupported, empty, unreadable), each with the reason
 
+    def summary(self) -> str:
+        """One line for people: what `qa index` prints and the server logs."""
+        skipped = f", skipped {len(self.skipped)} files" if self.skipped else ""
+        return (f"{self.documents} documents, {self.passages} passages (added {self.added}, removed {self.removed}, "
+                f"unchanged {self.unchanged}{skipped}; embedded {self.embedded} passages in {self.seconds:.1f} s)")
+
 
 @dataclass(frozen=True)
 class IndexPlan:

@@ -19,6 +19,7 @@ from qa.feedback.log import MAX_QUOTE_CHARS, Feedback, FeedbackLog, Quote, new_f
 from qa.indexer import (
     SILENT, IndexPlan, IndexProgress, IndexReport, add_documents, compatible, rebuild, remove_documents, sync_paths,
 )
+from qa.ingest.files import collect_files
 from qa.ingest.uploads import Upload, drop_original, keep_original, original, prepare
 from qa.read.answers import distinct_answers
 from qa.read.base import Reader
@@ -87,6 +88,9 @@ class QAService:
         if current is None:
             if not seeds_dir.exists():
                 raise NotReady(f"the data directory is empty and there is no seed corpus at {seeds_dir}")
+            files = len(collect_files([seeds_dir]))
+            log.info("empty data directory %s: indexing %s/ (%d file%s) into collection %r ...",
+                     self.settings.data_dir.resolve(), seeds_dir, files, "" if files == 1 else "s", name)
             return self.index([seeds_dir], name)
         if self.store.shared:
             return None  # replicas of a shared store do not write as they start: `qa index` does
@@ -116,7 +120,7 @@ class QAService:
         with self._lock:
             loaded, report = sync_paths(self.store, name, paths, self.plan, progress)
             self._install(name, loaded)
-        log.info("indexed %s: %s", name, report)
+        log.info("indexed %s: %s", name, report.summary())
         return report
 
     def add_documents(self, files: list[Upload], collection: str | None = None) -> tuple[IndexReport, list[Document]]:
@@ -130,7 +134,7 @@ class QAService:
                 keep_original(self.settings.data_dir, name, safe, upload.data)
             loaded, report = add_documents(self.store, name, [d for *_, d in prepared], self.plan)
             self._install(name, loaded)
-        log.info("uploaded to %s: %s", name, report)
+        log.info("uploaded to %s: %s", name, report.summary())
         return report, [loaded.document(d.doc_id) for *_, d in prepared]
 
     def remove_document(self, doc_id: str, collection: str | None = None) -> IndexReport:
@@ -141,7 +145,7 @@ class QAService:
             loaded, report = remove_documents(self.store, name, [doc_id], self.plan)
             self._install(name, loaded)
             drop_original(self.settings.data_dir, name, doc)
-        log.info("removed %s from %s: %s", doc_id, name, report)
+        log.info("removed %s from %s: %s", doc_id, name, report.summary())
         return report
 
     def _install(self, name: str, collection: Collection) -> None:

@@ -19,11 +19,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def log_file(data_dir: Path, port: int) -> Path:
+    """Where `running_server` writes the server's stdout and stderr."""
+    return data_dir.parent / f"server-{port}.log"
+
+
 @contextmanager
 def running_server(data_dir: Path, env: dict | None = None, timeout: float = 180.0):
     """Yield the base URL of a live server; fail with its log if it never becomes healthy."""
     port = free_port()
-    log = data_dir.parent / f"server-{port}.log"
+    log = log_file(data_dir, port)
     environ = {**os.environ, "QA_DATA_DIR": str(data_dir), **(env or {})}
     with open(log, "wb") as out:
         proc = subprocess.Popen(

@@ -1,5 +1,7 @@
 """The ONNX encoder: same vectors as sentence-transformers (fp32), its own name for int8."""
 
+import logging
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -25,13 +27,24 @@ def test_int8_vectors_carry_their_own_model_name():
 
 
 @pytest.mark.slow
-def test_onnx_fp32_matches_torch(tmp_path):
-    """Exports into the data dir's cache on first use; vectors interchangeable with torch's."""
+def test_onnx_fp32_matches_torch(tmp_path, caplog):
+    """Exports into the data dir's cache on first use, saying so and warning about nothing;
+    vectors interchangeable with torch's."""
     onnx = make_encoder("onnx", "all-MiniLM-L6-v2", tmp_path / "cache")
     torch = make_encoder("torch", "all-MiniLM-L6-v2", tmp_path / "cache")
-    a, b = onnx.encode(TEXTS), torch.encode(TEXTS)
+    with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.INFO, logger="verbatim"):
+        warnings.simplefilter("always")
+        a = onnx.encode(TEXTS)
+    assert [f"{w.category.__name__}: {w.message}" for w in caught] == []
+    assert "exporting the encoder to ONNX once" in caplog.text
+    b = torch.encode(TEXTS)
     assert onnx.name == torch.name and a.shape == b.shape == (len(TEXTS), 384)
     assert (a * b).sum(axis=1).min() > 0.999
     assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
     assert (tmp_path / "cache" / "onnx" / "all-MiniLM-L6-v2" / "model.onnx").is_file()
     assert onnx.encode([]).shape == (0, 384)
+    # The exporter warns that negative indices would give wrong results: the graph was traced on
+    # one (2, 8) batch, so check other batch sizes and no padding too: each text alone (batch of
+    # one, unpadded) gives the vector it got in the padded batch of four.
+    alone = np.concatenate([onnx.encode([text]) for text in TEXTS])
+    assert (alone * a).sum(axis=1).min() > 0.99999

@@ -37,12 +37,7 @@ def index(paths: tuple[Path, ...], collection: str | None, data_dir: Path | None
         report = service.index(list(paths) or [settings.seeds_dir], settings.collection, progress)
     for why in report.skipped:
         click.echo(f"Skipped {why}", err=True)
-    skipped = f", skipped {len(report.skipped)} files" if report.skipped else ""
-    click.echo(
-        f"{settings.collection}: {report.documents} documents, {report.passages} passages "
-        f"(added {report.added}, removed {report.removed}, unchanged {report.unchanged}{skipped}; "
-        f"embedded {report.embedded} passages in {report.seconds:.1f} s)"
-    )
+    click.echo(f"{settings.collection}: {report.summary()}")
 
 
 @click.command()

@@ -15,14 +15,19 @@ built with it is never mixed with fp32 vectors.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import uuid
+import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from qa.embed.base import PACKAGED_MODELS, offline
 from qa.errors import InvalidInput
+
+log = logging.getLogger("verbatim")
 
 INT8_SUFFIX = "-onnx-int8"
 MAX_TOKENS = 256  # the model's sentence_bert_config max_seq_length
@@ -122,6 +127,7 @@ def export(model_dir: Path, target: Path) -> None:
     """Export the transformer (no pooling) to ONNX once; written aside and renamed, so two
     processes starting together never read half a file."""
     offline()
+    log.info("exporting the encoder to ONNX once (~10 s), into %s ...", target.parent.resolve())
     import torch
     from transformers import AutoModel
 
@@ -136,12 +142,12 @@ def export(model_dir: Path, target: Path) -> None:
             out = self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
             return out.last_hidden_state
 
-    model = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
-    dummy = torch.ones((2, 8), dtype=torch.int64)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}")
-    axes = {0: "batch", 1: "tokens"}
-    with torch.no_grad():
+    with torch.no_grad(), _quiet_export():
+        model = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
+        dummy = torch.ones((2, 8), dtype=torch.int64)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}")
+        axes = {0: "batch", 1: "tokens"}
         torch.onnx.export(
             _Wrapper(model), (dummy, dummy, torch.zeros_like(dummy)), str(tmp),
             input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["last_hidden_state"],
@@ -150,6 +156,29 @@ def export(model_dir: Path, target: Path) -> None:
         )
     os.replace(tmp, target)
     (target.parent / "source.json").write_text(json.dumps({"model_dir": str(model_dir)}))
+
+
+@contextmanager
+def _quiet_export():
+    """Keep the one-off export's noise off the user's terminal: the tracer warns about Python
+    branches it freezes (masking_utils' padding check, constant for an encoder with no KV cache)
+    and about advanced indexing with negative indices (the attention mask is indexed with
+    `arange` values, never negative); the ONNX graph gives torch's vectors for every batch size,
+    length and padding (tests/test_embed_onnx.py). transformers' "Loading weights" bar goes too."""
+    import torch
+    from transformers.utils import logging as hf_logging
+
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", torch.jit.TracerWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.filterwarnings("ignore", message=r".*If indices include negative values", category=UserWarning)
+            yield
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
 
 
 def quantize(fp32: Path, target: Path) -> None:
