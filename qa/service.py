@@ -16,15 +16,17 @@ from qa.embed.base import Encoder
 from qa.embed.factory import make_encoder
 from qa.errors import InvalidInput, NotFound, NotReady
 from qa.indexer import IndexPlan, IndexReport, add_documents, compatible, rebuild, remove_documents, sync_paths
-from qa.ingest.uploads import Upload, drop_original, keep_original, prepare
+from qa.ingest.uploads import Upload, drop_original, keep_original, prepare, uploads_dir
 from qa.read.answers import distinct_answers
 from qa.read.base import Reader
 from qa.read.factory import make_reader
 from qa.retrieve.base import Retriever
 from qa.retrieve.factory import make_retriever
+from qa.retrieve.filters import Filters
 from qa.retrieve.rerank import KeepOrder, Reranker
 from qa.store.base import Collection
 from qa.store.factory import open_store
+from qa.store.local_files import remove_folder
 from qa.types import Document, Hit, Result
 
 log = logging.getLogger("verbatim")
@@ -140,7 +142,13 @@ class QAService:
         log.info("removed %s from %s: %s", doc_id, name, report)
         return report
 
-    def _install(self, name: str, collection: Collection) -> None:
+    def _install(self, name: str, collection: Collection | None) -> None:
+        """Make `collection` the version questions see; None: the write removed the collection
+        (its last document went), and the originals of its uploads go with it."""
+        if collection is None:
+            self._loaded.pop(name, None)
+            remove_folder(uploads_dir(self.settings.data_dir, name))
+            return
         current = self._loaded.get(name)
         if current is None or current.collection.version != collection.version:
             self._loaded[name] = _Loaded(collection, make_retriever(self.store.kind, collection))
@@ -151,16 +159,40 @@ class QAService:
         name = check_collection(name or self.settings.collection)
         loaded = self._loaded.get(name)
         stored = self.store.current_version(name)
-        if loaded is not None and stored in (None, loaded.collection.version):
+        if loaded is not None and stored == loaded.collection.version:
             return loaded
-        collection = self.store.load(name)
-        if collection is None:
+        collection = self.store.load(name) if stored is not None else None
+        if collection is None:  # never built, or dropped (perhaps by another process)
+            self._loaded.pop(name, None)
             raise NotFound(f"collection {name!r} does not exist; index some documents into it first")
         self._install(name, collection)
         return self._loaded[name]
 
     def collections(self) -> list[str]:
         return self.store.list_collections()
+
+    def summary(self, collection: str | None = None) -> dict:
+        """What `GET /collections` and `qa collections list` show of one collection."""
+        c = self._get(collection).collection
+        return {"name": c.name, "documents": c.manifest["documents"], "passages": c.manifest["passages"], "version": c.version}
+
+    def drop_collection(self, collection: str) -> dict:
+        """Delete a collection, its settings and its uploads' originals; returns what it held. It
+        vanishes in one atomic step first (`Store.drop`); a drop killed before the uploads went is
+        finished by running it again."""
+        name = check_collection(collection)
+        with self._lock:
+            try:
+                held = self.summary(name)
+            except NotFound:  # or a drop killed before it removed the uploads: finish that
+                if not remove_folder(uploads_dir(self.settings.data_dir, name)):
+                    raise
+                return {"name": name, "documents": 0, "passages": 0, "version": None}
+            with self.store.writing(name):
+                self.store.drop(name)
+            self._install(name, None)
+        log.info("dropped collection %s: %s", name, held)
+        return held
 
     def documents(self, collection: str | None = None) -> list[dict]:
         return self._get(collection).collection.listing()
@@ -169,62 +201,62 @@ class QAService:
         return self._get(collection).collection.document(doc_id)
 
     def health(self, collection: str | None = None) -> dict:
-        loaded = self._get(collection)
-        c = loaded.collection
-        return {
-            "status": "ok",
-            "collection": c.name,
-            "documents": c.manifest["documents"],
-            "passages": c.manifest["passages"],
-            "version": c.version,
-            "model": c.manifest["model"],
-            "reader": self.reader.name,
-        }
+        c = self._get(collection).collection
+        return {"status": "ok", "collection": c.name, "documents": c.manifest["documents"], "passages": c.manifest["passages"],
+                "version": c.version, "model": c.manifest["model"], "reader": self.reader.name}
 
     # --- questions -----------------------------------------------------------------------------
 
-    def ask(self, question: str, top_k: int | None = None, collection: str | None = None) -> Result:
-        return self.ask_batch([question], top_k, collection)[0]
+    def ask(self, question: str, top_k: int | None = None, collection: str | None = None, filters: Filters | None = None,
+            min_score: float | None = None) -> Result:
+        return self.ask_batch([question], top_k, collection, filters, min_score)[0]
 
     def chat(
-        self, turns: list[conversation.Turn], top_k: int | None = None, collection: str | None = None
+        self, turns: list[conversation.Turn], top_k: int | None = None, collection: str | None = None,
+        filters: Filters | None = None, min_score: float | None = None,
     ) -> tuple[conversation.Rewrite, Result]:
         """Answer the last user message of a conversation. A follow-up ("Who developed it?") is
         first made to stand alone from the earlier turns (`qa/conversation.py`), here rather than
         in the widget, so every HTTP client gets the same context handling."""
         self._check_question(turns[-1].content if turns else "")
         rewritten = conversation.rewrite(turns)
-        return rewritten, self.ask(rewritten.query[: self.settings.max_question_chars], top_k, collection)
+        return rewritten, self.ask(rewritten.query[: self.settings.max_question_chars], top_k, collection, filters, min_score)
 
-    def ask_batch(self, questions: list[str], top_k: int | None = None, collection: str | None = None) -> list[Result]:
+    def ask_batch(self, questions: list[str], top_k: int | None = None, collection: str | None = None,
+                  filters: Filters | None = None, min_score: float | None = None) -> list[Result]:
         """Answer many questions with one embedding call; each result carries its own latency.
-        An answer given before for the same collection version comes from the cache."""
+        An answer given before for the same collection version, filters and threshold comes from
+        the cache. `filters` limit the documents searched; `min_score` replaces the collection's
+        abstention threshold for these questions."""
         started = time.perf_counter()
         questions = [self._check_question(q) for q in questions]
         top_k = self.settings.top_k if top_k is None else top_k
         if not 1 <= top_k <= 50:
             raise InvalidInput("top_k must be between 1 and 50")
+        if min_score is not None and not 0.0 <= min_score <= 1.0:
+            raise InvalidInput("min_score must be between 0 and 1")
         loaded = self._get(collection)
         c = loaded.collection
-        threshold = self.abstain_threshold(c.name)
-        keys = [(c.name, c.version, q, top_k, threshold) for q in questions]
+        threshold = self.abstain_threshold(c.name) if min_score is None else min_score
+        keys = [(c.name, c.version, q, top_k, threshold, filters) for q in questions]
         results = [self._answers.get(k) for k in keys]
         cached = [r is not None for r in results]
         missing = [i for i, hit in enumerate(cached) if not hit]
         if missing:
-            fresh = self._ask_uncached([questions[i] for i in missing], top_k, loaded, threshold, started)
+            within = None if filters is None else filters.select(lambda: c.documents)
+            fresh = self._ask_uncached([questions[i] for i in missing], top_k, loaded, threshold, started, within)
             for i, result in zip(missing, fresh):
                 results[i] = result
                 self._answers.put(keys[i], result)
         took = round((time.perf_counter() - started) * 1000, 2)
         return [replace(r, took_ms=took, timings={"cached_ms": took}) if hit else r for r, hit in zip(results, cached)]
 
-    def _ask_uncached(
-        self, questions: list[str], top_k: int, loaded: _Loaded, threshold: float, started: float
-    ) -> list[Result]:
+    def _ask_uncached(self, questions: list[str], top_k: int, loaded: _Loaded, threshold: float, started: float,
+                      within: frozenset[str] | None) -> list[Result]:
         vectors = self._questions.encode(questions)
         embedded = time.perf_counter()
-        all_hits = self.reranker.rerank(questions, loaded.retriever.search_batch(questions, vectors, self.settings.retrieve_k))
+        found = loaded.retriever.search_batch(questions, vectors, self.settings.retrieve_k, within)
+        all_hits = self.reranker.rerank(questions, found)
         retrieved = time.perf_counter()
         shared = {"embed_ms": (embedded - started) * 1000 / max(len(questions), 1),
                   "retrieve_ms": (retrieved - embedded) * 1000 / max(len(questions), 1)}
@@ -255,7 +287,7 @@ class QAService:
         best = answers[0] if answers and answers[0].score >= threshold else None
         timings = {**shared, "read_ms": read_ms}
         took = sum(timings.values())
-        return Result(question, best.text if best else None, tuple(answers), round(took, 2), timings, tuple(hits))
+        return Result(question, best.text if best else None, tuple(answers), round(took, 2), timings, tuple(hits), threshold)
 
     def _check_question(self, question: str) -> str:
         if not isinstance(question, str) or not question.strip():

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from qa import cli
+from qa.cli import evaluate as eval_command
 from qa.config import Settings
 from qa.errors import InvalidInput
 from qa.eval import data as eval_data
@@ -215,7 +216,7 @@ def test_tune_writes_the_threshold_the_service_uses(tmp_path):
 def qa_eval(tmp_path, monkeypatch):
     """`qa eval` with the hashing encoder and the fake reader behind it."""
     monkeypatch.setenv("QA_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setattr(cli, "_service", lambda s: QAService(s, encoder=HashEncoder(), reader=FirstWordsReader()))
+    monkeypatch.setattr(eval_command, "make_service", lambda s: QAService(s, encoder=HashEncoder(), reader=FirstWordsReader()))
     return lambda *args: CliRunner().invoke(cli.main, ["eval", *map(str, args)])
 
 

@@ -1,0 +1,128 @@
+"""`qa eval`: a question file through the service (or a running server), metrics, a report, gates."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from qa.cli.common import make_service, make_settings
+from qa.config import Settings
+
+
+@click.command("eval")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--report", "report_dir", type=click.Path(path_type=Path), default=None,
+              help="Write metrics.json, predictions.jsonl, report.md and PNG plots into this folder.")
+@click.option("--corpus-from-file", is_flag=True,
+              help="Index the file's own contexts (SQuAD articles, BEIR documents) into a throw-away "
+              "collection named by their fingerprint; a second run reuses it without embedding.")
+@click.option("--url", default=None, help="Ask a running server (e.g. http://127.0.0.1:8000) over HTTP instead of in-process.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Evaluate a random sample of N questions.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the --limit sample.")
+@click.option("--sweep", is_flag=True, help="Print answer rate, F1 and EM across abstention thresholds.")
+@click.option("--tune", is_flag=True, help="Store the best threshold in the settings of --collection; qa serve and qa ask use it.")
+@click.option("--min-f1", type=float, default=None, help="Exit 1 if F1 is below this (0.7 or 70).")
+@click.option("--min-em", type=float, default=None, help="Exit 1 if exact match is below this (0.6 or 60).")
+@click.option("--min-recall-at", "min_recall", multiple=True, metavar="K=X", help="Exit 1 if recall@K < X, e.g. 5=0.9 (repeatable).")
+@click.option("--min-mrr", type=float, default=None, help="Exit 1 if MRR@10 is below this.")
+@click.option("--min-ndcg", type=float, default=None, help="Exit 1 if nDCG@10 is below this.")
+@click.option("--collection", "-c", default=None, help="Collection to ask (and to --tune) [env QA_COLLECTION].")
+@click.option("--top-k", "-k", type=click.IntRange(1, 50), default=None, help="Answers kept per question [env QA_TOP_K].")
+@click.option("--batch-size", type=click.IntRange(1, 1024), default=32, show_default=True, help="Questions per embedding batch.")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None, help="[env QA_DATA_DIR]")
+def eval_(file: Path, report_dir: Path | None, corpus_from_file: bool, url: str | None, limit: int | None, seed: int,
+          sweep: bool, tune: bool, min_f1, min_em, min_recall, min_mrr, min_ndcg, collection: str | None,
+          top_k: int | None, batch_size: int, data_dir: Path | None) -> None:
+    """Evaluate a question file: EM/F1, retrieval recall@k/MRR/nDCG, abstention, citation
+    exactness, latency. Reads JSON Lines ({"id", "question", "answers"}), SQuAD v1.1/v2.0 JSON,
+    or a BEIR folder (retrieval only, against its own corpus). Exits 1 when a --min-* gate fails.
+
+    \b
+    Examples:
+      qa eval questions.jsonl --report reports/seed
+      qa eval squad-v1.1-dev.json --corpus-from-file --limit 300 --min-f1 0.5 --min-recall-at 5=0.8
+      qa eval squad-v2.0-dev-half.json --corpus-from-file --sweep --tune
+      qa eval scifact/ --report reports/scifact       # BEIR: qrels/test.tsv, or name another qrels file
+      qa eval questions.jsonl --url http://127.0.0.1:8000
+    """
+    from qa.eval import data as eval_data
+
+    settings = make_settings(data_dir=data_dir, collection=collection, top_k=top_k)
+    gates = _gates(min_f1, min_em, min_recall, min_mrr, min_ndcg)
+    evalset = eval_data.load(file).sample(limit, seed)
+    started = time.time()
+    preds, seconds, meta = _evaluate(settings, evalset, url, corpus_from_file, tune, batch_size)
+    _finish_eval(settings, evalset, preds, seconds, {**meta, "wall_s": round(time.time() - started, 1)},
+                 report_dir, sweep, tune, gates)
+
+
+def _evaluate(settings: Settings, evalset, url: str | None, from_file: bool, tune: bool, batch_size: int):
+    """Run every question, in-process or against --url; returns predictions, answering seconds, meta."""
+    from tqdm import tqdm
+
+    from qa.eval import run as eval_run
+    from qa.errors import InvalidInput
+
+    meta = {"file": evalset.path, "format": evalset.kind, "questions": len(evalset.questions), "argv": " ".join(sys.argv[1:])}
+    if url:
+        if from_file or evalset.retrieval_only or tune:
+            raise InvalidInput("--url evaluates a server's own collection: it cannot take --corpus-from-file, "
+                               "--tune or a BEIR folder (index the corpus on the server and name it with --collection)")
+        batch, meta["collection"], meta["url"] = eval_run.over_http(url, settings.collection, settings.top_k), settings.collection, url
+    else:
+        service = make_service(settings)
+        batch, meta["collection"], corpus = eval_run.prepare(
+            service, evalset, settings.collection, from_file, settings.top_k, settings.seeds_dir)
+        meta |= {"reader": service.reader.name, "model": service.encoder.name, "retrieve_k": settings.retrieve_k,
+                 "abstain_threshold": service.abstain_threshold(meta["collection"]), "batch_size": batch_size,
+                 "latency": "service time per question after one warm-up; embedding shared across each batch"}
+        if corpus is not None:
+            meta["corpus"] = f"{corpus.report.documents} documents, {corpus.report.passages} passages, embedded {corpus.report.embedded}"
+    with tqdm(total=len(evalset.questions), unit="q", desc="qa eval", file=sys.stderr) as bar:
+        preds, seconds = eval_run.run(batch, evalset.questions, batch_size, bar, evalset.retrieval_only)
+    return preds, seconds, meta
+
+
+def _finish_eval(settings: Settings, evalset, preds, seconds: float, meta: dict, report_dir, sweep: bool, tune: bool, gates) -> None:
+    """Print the summary, write the report, tune, and exit 1 naming each figure below its gate."""
+    from qa.eval import report as eval_report
+    from qa.eval import run as eval_run
+    from qa.eval.metrics import failed_gates, summarize
+    from qa.store.factory import open_store
+
+    summary = summarize(preds, seconds, evalset.retrieval_only)
+    click.echo(f"{evalset.path} ({evalset.kind}) on collection {meta['collection']!r}:")
+    click.echo(eval_report.summary_table(summary))
+    if sweep and summary.get("threshold"):
+        click.echo(eval_report.sweep_table(summary))
+    if report_dir is not None:
+        eval_report.write_report(report_dir, summary, preds, meta)
+        click.echo(f"Report written to {report_dir}/report.md")
+    if tune:
+        value = eval_run.tune(open_store(settings), settings.collection, summary, evalset.path)
+        click.echo(f"Tuned: abstain_threshold {value:.4f} stored for collection {settings.collection!r}")
+    failures = failed_gates(summary, gates)
+    for failure in failures:
+        click.echo(f"Gate failed: {failure}", err=True)
+    if failures:
+        sys.exit(1)
+
+
+def _gates(min_f1, min_em, min_recall, min_mrr, min_ndcg) -> dict[str, float]:
+    """Minimums by figure name; F1 and EM may be given in percent (70) or as fractions (0.7)."""
+    gates = {name: value / 100 if name in ("f1", "exact_match") and value > 1 else value
+             for name, value in (("f1", min_f1), ("exact_match", min_em), ("mrr@10", min_mrr), ("ndcg@10", min_ndcg))
+             if value is not None}
+    for spec in min_recall:
+        k, sep, value = spec.partition("=")
+        try:
+            gates[f"recall@{int(k)}"] = float(value)
+        except ValueError:
+            raise click.BadParameter(f"{spec!r}: expected K=X, e.g. 5=0.9", param_hint="--min-recall-at") from None
+        if not sep or int(k) not in (1, 5, 10, 20):
+            raise click.BadParameter(f"{spec!r}: K is one of 1, 5, 10, 20", param_hint="--min-recall-at")
+    return gates
+
