@@ -23,7 +23,10 @@ def collection_dir(data_dir: Path, name: str) -> Path:
 
 def list_collections(data_dir: Path) -> list[str]:
     root = Path(data_dir) / "collections"
-    return sorted(p.name for p in root.iterdir() if (p / "CURRENT").is_file()) if root.is_dir() else []
+    if not root.is_dir():
+        return []
+    # A name starting with '.' is no collection (`check_collection`): a drop's leftover, say.
+    return sorted(p.name for p in root.iterdir() if not p.name.startswith(".") and (p / "CURRENT").is_file())
 
 
 DROPPED = ".dropped-"  # a removed folder's name while its files are deleted (never a collection name)
