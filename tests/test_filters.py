@@ -129,3 +129,13 @@ def test_malformed_filters_are_422(client, filters):
     r = client.post("/ask", json={"question": QUESTION, "collection": "c", "filters": filters})
     assert r.status_code == 422 and "detail" in r.json()
     assert client.post("/ask", json={"question": QUESTION, "collection": "c", "min_score": -0.1}).status_code == 422
+
+
+def test_front_matter_becomes_metadata_and_never_the_title_heading():
+    from qa.ingest.files import parse_document
+
+    doc = parse_document(b"---\nauthor: Ann\ntags: [a, 2]\ndraft: true\nwhen: 2024-05-01\nnested: {x: 1}\n---\n# Keys\n\nText.\n",
+                         "upload:k.md", "k")
+    assert doc.title == "Keys" and doc.metadata == {"author": "Ann", "tags": ("a", "2"), "draft": "true", "when": "2024-05-01"}
+    assert parse_document(b"---\n: [broken\n---\n# T\n", "upload:b.md", "b").metadata == {}  # malformed: no metadata
+    assert parse_document(b"---\nauthor: Ann\n---\n", "upload:n.txt", "n").metadata == {}  # Markdown only

@@ -251,3 +251,24 @@ def test_phone_width_and_server_errors(browser, url, host, tmp_path):
     finally:
         page.screenshot(path=str(tmp_path / "screenshot.png"))
         context.close()
+
+
+def test_filters_and_min_score_from_data_attributes(page, url, host):
+    """data-filters and data-min-score travel in the request body, as /chat's own fields; a
+    data-filters that is not a JSON object (here: markup) is left out, and nothing of it runs."""
+    attrs = """data-open='true' data-filters='{"type": "txt", "metadata": {"lang": "en"}}' data-min-score='1'"""
+    page.goto(host_page(host, url, "filtered.html", attrs=attrs))
+    with page.expect_request("**/chat") as sent:
+        ask(page, VIDU, 1)
+    body = sent.value.post_data_json
+    assert body["filters"] == {"type": "txt", "metadata": {"lang": "en"}} and body["min_score"] == 1
+    expect(last_reply(page).locator(".answer")).to_have_text("I could not find an answer to that in the documents.")
+
+    page.goto(host_page(host, url, "bad-filters.html", attrs=f"data-open='true' data-filters='{XSS}' data-min-score='2'"))
+    with page.expect_request("**/chat") as sent:
+        ask(page, VIDU, 1)
+    assert "filters" not in sent.value.post_data_json and "min_score" not in sent.value.post_data_json
+    expect(last_reply(page).locator(".answer")).not_to_be_empty()  # the server's defaults answered
+    assert shadow(page, "root.querySelectorAll('img, script, iframe').length") == 0
+    page.wait_for_timeout(300)
+    assert page.dialogs == []

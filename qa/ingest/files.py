@@ -61,7 +61,7 @@ def parse_document(data: bytes, source: str, fallback_title: str) -> Document:
     metadata = front_matter(text) if suffix in MARKDOWN_SUFFIXES else {}
     sha = hashlib.sha256(data).hexdigest()
     doc_id = hashlib.sha256(f"{source}\0{sha}".encode()).hexdigest()[:16]
-    title = title or metadata.get("title") or markdown_title(text) or fallback_title
+    title = title or metadata.get("title") or markdown_title(_FRONT_MATTER.sub("", text, count=1)) or fallback_title
     return Document(doc_id=doc_id, title=str(title), path=source, text=text, sha256=sha, pages=pages, metadata=metadata)
 
 
