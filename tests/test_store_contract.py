@@ -154,3 +154,20 @@ def test_removing_the_last_document_drops_the_collection(store, plan):
     collection, report = remove_documents(target, name, [d.doc_id for d in docs], plan)
     assert collection is None and report.version is None and report.documents == 0 and report.removed == len(docs)
     assert target.load(name) is None and name not in target.list_collections()
+
+
+def test_its_retriever_searches_only_the_documents_it_is_given(store, plan, encoder):
+    """What question filters come down to: hits only from `within`, ranked among themselves."""
+    target, name = store
+    docs = documents()
+    add_documents(target, name, docs, plan)
+    retriever = make_retriever(target.kind, target.load(name))
+    question = "How many gigawatt hours does the dam produce?"
+    vectors = encoder.encode([question])
+    dam = next(d.doc_id for d in docs if d.path.endswith("dam.txt"))
+    assert retriever.search_batch([question], vectors, 3)[0][0].passage.doc_id == dam
+    others = frozenset(d.doc_id for d in docs if d.doc_id != dam)
+    hits = retriever.search_batch([question], vectors, 3, others)[0]
+    assert len(hits) == 3 and {h.passage.doc_id for h in hits} <= others and [h.rank for h in hits] == [0, 1, 2]
+    assert retriever.search_batch([question], vectors, 3, frozenset({dam}))[0][0].passage.doc_id == dam
+    assert retriever.search_batch([question], vectors, 3, frozenset())[0] == []
