@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
@@ -18,7 +18,7 @@ from api.auth import keyring, readable_collection, write_access
 from api.routes import get_service
 from api.schemas import DocumentSummary, ErrorOut
 from qa.config import COLLECTION_PATTERN
-from qa.errors import Forbidden, InvalidInput, PayloadTooLarge, Unauthorized
+from qa.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge, Unauthorized
 from qa.indexer import IndexReport
 from qa.ingest.uploads import Upload
 from qa.service import QAService
@@ -52,7 +52,7 @@ class Report(BaseModel):
     documents: int
     passages: int
     seconds: float
-    version: str
+    version: str | None = Field(description="The new version; null when the last document went and the collection with it.")
 
 
 class UploadOut(BaseModel):
@@ -72,6 +72,14 @@ class CollectionOut(BaseModel):
     documents: int
     passages: int
     version: str
+
+
+class DroppedOut(BaseModel):
+    """What the deleted collection held."""
+
+    collection: str
+    documents: int
+    passages: int
 
 
 def _report(report: IndexReport) -> dict:
@@ -110,8 +118,25 @@ def delete(doc_id: str, name: str = NAME, service: QAService = Depends(get_servi
 def collections(request: Request, service: QAService = Depends(get_service)) -> list[dict]:
     """Collections this caller may read (private ones only with a key that reads them)."""
     ring, auth = keyring(request), request.headers.get("authorization")
-    readable = [n for n in service.collections() if _may_read(ring, auth, n)]
-    return [{"name": n, **{k: service.health(n)[k] for k in ("documents", "passages", "version")}} for n in readable]
+    listed = []
+    for name in (n for n in service.collections() if _may_read(ring, auth, n)):
+        try:
+            listed.append(service.summary(name))
+        except NotFound:  # dropped since it was listed
+            pass
+    return listed
+
+
+@router.delete(
+    "/collections/{name}",
+    response_model=DroppedOut,
+    responses=ERRORS,
+    dependencies=[Depends(write_access)],
+    summary="Delete a whole collection: its documents, index, settings and uploaded originals",
+)
+def drop(name: str = NAME, service: QAService = Depends(get_service)) -> dict:
+    held = service.drop_collection(name)
+    return {"collection": name, "documents": held["documents"], "passages": held["passages"]}
 
 
 @router.get(

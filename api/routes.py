@@ -29,7 +29,7 @@ def get_service(request: Request) -> QAService:
 @router.post("/ask", response_model=AskResponse, responses=BODY_ERRORS, summary="Answer a question with citations")
 def ask(body: AskRequest, request: Request, service: QAService = Depends(get_service)) -> dict:
     name = readable_collection(request, body.collection)
-    return with_view_urls(service.ask(body.question, body.top_k, name).to_dict(), request, name)
+    return with_view_urls(service.ask(body.question, body.top_k, name, body.domain_filters(), body.min_score).to_dict(), request, name)
 
 
 @router.post("/chat", response_model=ChatResponse, responses=BODY_ERRORS, summary="Answer the last message of a conversation")
@@ -37,7 +37,7 @@ def chat(body: ChatRequest, request: Request, service: QAService = Depends(get_s
     """Follow-ups ("Who developed it?") are resolved against the earlier messages first."""
     name = readable_collection(request, body.collection)
     turns = [Turn(m.role, m.content) for m in body.messages]
-    rewritten, result = service.chat(turns, body.top_k, name)
+    rewritten, result = service.chat(turns, body.top_k, name, body.domain_filters(), body.min_score)
     body = with_view_urls(result.to_dict(), request, name)
     return {**body, "question": rewritten.message, "query": rewritten.query, "rewrite": rewritten.rule}
 

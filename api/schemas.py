@@ -10,6 +10,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSeriali
 from qa.config import CollectionName
 from qa.conversation import MAX_MESSAGE_CHARS
 from qa.ingest.uploads import UPLOAD_PREFIX
+from qa.retrieve.filters import Filters
 
 
 def _integral(value):
@@ -21,7 +22,45 @@ def _integral(value):
 Integer = Annotated[int, BeforeValidator(_integral)]
 
 
-class AskRequest(BaseModel):
+Text = Annotated[str, Field(min_length=1, max_length=500)]
+OneOrMore = Text | Annotated[list[Text], Field(min_length=1, max_length=100)]
+
+
+class FiltersIn(BaseModel):
+    """Which documents may answer: every field given must match, any one value within a field."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"type": "md", "metadata": {"author": "Ann"}}]})
+
+    doc_id: OneOrMore | None = Field(None, description="Document ids, as GET /documents lists them.")
+    path: OneOrMore | None = Field(
+        None, description="Source path prefixes, or globs when they hold * ? [ (`*` crosses '/'): '/srv/docs/guide/', "
+        "'*/guide/*.md', 'upload:*'. Paths are matched as indexed (the server's path of an indexed file, "
+        "'upload:NAME' for an upload); GET /documents shows only their file names, so a glob is the portable form."
+    )
+    type: OneOrMore | None = Field(None, description="File types by suffix: 'md', 'txt', 'pdf', 'docx', 'html'.")
+    metadata: dict[Text, OneOrMore] | None = Field(
+        None, max_length=20, description="Markdown front-matter fields, compared as text: {'author': 'Ann'}; a list "
+        "field (tags: [a, b]) matches when it holds any value given."
+    )
+
+    def domain(self) -> Filters | None:
+        return Filters.of(self.doc_id, self.path, self.type, self.metadata)
+
+
+class Narrowing(BaseModel):
+    """What /ask, /chat and /v1/chat/completions accept besides the question: filters and min_score."""
+
+    filters: FiltersIn | None = Field(None, description="Answer only from the documents these match.")
+    min_score: float | None = Field(
+        None, ge=0, le=1, description="The score an answer needs for this request (else `answer` is null), instead of "
+        "the collection's abstention threshold."
+    )
+
+    def domain_filters(self) -> Filters | None:
+        return self.filters.domain() if self.filters else None
+
+
+class AskRequest(Narrowing):
     """`question` is required; the length cap is checked by the service so it follows settings.
     Strict, as the schema reads: `"top_k": "3"` is a wrong type, not a 3."""
 
@@ -39,7 +78,7 @@ class Message(BaseModel):
     content: str = Field(..., min_length=1, max_length=MAX_MESSAGE_CHARS)
 
 
-class ChatRequest(BaseModel):
+class ChatRequest(Narrowing):
     """The conversation so far, oldest first; the last message is the user's question."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -84,6 +123,7 @@ class AskResponse(BaseModel):
     question: str
     answer: str | None = Field(description="Best answer, or null when the documents do not answer it.")
     answers: list[AnswerOut]
+    min_score: float = Field(description="The score `answer` needed: the request's min_score, else the collection's threshold.")
     took_ms: float
 
 

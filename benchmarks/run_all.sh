@@ -16,6 +16,7 @@ step latency        $PY benchmarks/latency.py --encoder onnx --questions 60 --ro
 step load           $PY benchmarks/load.py --encoder onnx --clients 32 --requests 8
 step serve-onnx     $PY benchmarks/serve_latency.py --encoder onnx --rounds 3
 step serve-torch    $PY benchmarks/serve_latency.py --encoder torch --rounds 3
+step ask-cli        $PY benchmarks/ask_cli.py --calls 10
 step peer           $PY benchmarks/haystack_peer.py --questions 150
 step scale-100k     $PY benchmarks/scale.py --sizes 100000 --backends faiss faiss-hnsw
 step ingest         $PY benchmarks/ingest.py --encoder onnx

@@ -113,8 +113,11 @@ class MilvusIndex:
         scores, ids, _ = self.search_rows(queries, k, [])
         return scores, ids
 
-    def search_rows(self, queries: np.ndarray, k: int, fields: list[str]) -> tuple[np.ndarray, np.ndarray, list[list[dict]]]:
-        """`search`, plus the requested attributes of every hit (one round trip)."""
+    def search_rows(
+        self, queries: np.ndarray, k: int, fields: list[str], where: str = ""
+    ) -> tuple[np.ndarray, np.ndarray, list[list[dict]]]:
+        """`search`, plus the requested attributes of every hit (one round trip); `where` is a
+        Milvus boolean expression over the attributes that hits must satisfy."""
         queries = as_matrix(queries, self.dim)
         k = max(min(k, MAX_TOPK), 0)
         scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
@@ -122,7 +125,8 @@ class MilvusIndex:
         if k == 0 or len(queries) == 0:
             return scores, ids, [[] for _ in queries]
         params = {"metric_type": "IP", "params": {"ef": max(self.ef, k)}}
-        found = self.client.search(self.collection, data=queries.tolist(), limit=k, search_params=params, output_fields=fields)
+        found = self.client.search(self.collection, data=queries.tolist(), limit=k, search_params=params, output_fields=fields,
+                                   filter=where)
         rows: list[list[dict]] = []
         for q, hits in enumerate(found):
             for j, hit in enumerate(hits):

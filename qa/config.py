@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from qa.errors import InvalidInput
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_NAME = "verbatim-qa"
 COLLECTION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 _COLLECTION_NAME = re.compile(COLLECTION_PATTERN)
 
@@ -40,12 +41,37 @@ CollectionName = Annotated[
 ]
 
 
+def default_data_dir() -> Path:
+    """Where the data lives when neither `--data-dir` nor `QA_DATA_DIR` says: `.qa-data` in the
+    project checkout when Verbatim runs from one (git ignores it there), else the platform's user
+    data folder (`~/.local/share/verbatim` on Linux, via platformdirs). Never the current
+    directory: the same `qa` command must find the same collections from any folder."""
+    if in_checkout():
+        return PROJECT_ROOT / ".qa-data"
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("verbatim", appauthor=False))
+
+
+def in_checkout() -> bool:
+    """Whether the code runs from a clone of this project (an editable install or a source tree),
+    not from an installed wheel: the folder above the package holds this project's pyproject.toml."""
+    try:
+        text = (PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return re.search(rf'^name\s*=\s*"{PROJECT_NAME}"', text, re.MULTILINE) is not None
+
+
 class Settings(BaseSettings):
     """Values come from flags, then `QA_*` environment variables, then these defaults."""
 
     model_config = SettingsConfigDict(env_prefix="QA_", extra="ignore")
 
-    data_dir: Path = Field(Path(".qa-data"), description="Index, metadata and manifests.")
+    data_dir: Path = Field(
+        default_factory=default_data_dir, description="Index, metadata and manifests; default: .qa-data in the "
+        "project checkout, else the user data folder (see `default_data_dir`)."
+    )
     seeds_dir: Path = Field(PROJECT_ROOT / "seeds", description="Corpus indexed when the data dir is empty.")
     collection: CollectionName = Field(
         "default", description="The default collection: the one a request or command that names none reads and writes."

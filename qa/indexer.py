@@ -36,7 +36,7 @@ class IndexReport:
     documents: int
     passages: int
     seconds: float
-    version: str
+    version: str | None  # None: the run left no document, so the collection was removed
     skipped: tuple[str, ...] = ()  # files found in folders and left out (unsupported, empty, unreadable), each with the reason
 
     def summary(self) -> str:
@@ -110,7 +110,7 @@ EMBED_CHUNK = 256  # passages per progress step; the encoder batches within each
 
 def sync_paths(
     where: Path | Store, name: str, paths: list[Path], plan: IndexPlan, progress: IndexProgress = SILENT
-) -> tuple[Collection, IndexReport]:
+) -> tuple[Collection | None, IndexReport]:
     """Index files and folders: new and changed files are (re-)embedded, files that vanished from
     under the given paths are dropped, documents from elsewhere are kept."""
     files, unsupported = walk(paths)
@@ -162,9 +162,10 @@ def add_documents(
 
 def remove_documents(
     where: Path | Store, name: str, doc_ids: list[str], plan: IndexPlan
-) -> tuple[Collection, IndexReport]:
+) -> tuple[Collection | None, IndexReport]:
     """Drop documents by id. The new version's index is built from the kept vectors alone, so
-    removed rows leave no tombstones behind: every version is already compact."""
+    removed rows leave no tombstones behind: every version is already compact. Removing the last
+    one removes the collection."""
     target = as_store(where)
     with target.writing(name):
         current = target.load(name)
@@ -179,11 +180,16 @@ def remove_documents(
 def rebuild(
     where: Path | Store, name: str, current: Collection | None, documents: list[Document], plan: IndexPlan,
     progress: IndexProgress = SILENT,
-) -> tuple[Collection, IndexReport]:
+) -> tuple[Collection | None, IndexReport]:
     """Write a version holding exactly `documents`, reusing stored passages and vectors of those
-    already indexed with the same model and settings."""
+    already indexed with the same model and settings. No documents: the collection is dropped
+    (returned as None), since an empty one would only be listed and answer nothing."""
     started = time.perf_counter()
     documents = list({d.doc_id: d for d in documents}.values())
+    if not documents:
+        as_store(where).drop(name)  # callers hold the writer lock, as `Store.drop` asks
+        removed = len(current.documents) if current else 0
+        return None, IndexReport(0, removed, 0, 0, 0, 0, round(time.perf_counter() - started, 3), None)
     reusable = current is not None and compatible(current.manifest, plan.meta())
     old_ids = set(current.documents) if current else set()
     if reusable and old_ids == {d.doc_id for d in documents}:

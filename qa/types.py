@@ -17,6 +17,9 @@ class Document:
     sha256: str
     # For paged formats (PDF): page i (1-based i+1) is text[pages[i][0]:pages[i][1]]; else empty.
     pages: tuple[tuple[int, int], ...] = ()
+    # A Markdown file's front matter (`author: Ann`, `tags: [a, b]`), values as strings: what
+    # question filters can name. Empty for other formats.
+    metadata: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
 
     def page_at(self, offset: int) -> int | None:
         """The 1-based page holding character `offset`, so a citation can name its page."""
@@ -132,6 +135,7 @@ class Result:
     took_ms: float
     timings: dict[str, float] = field(default_factory=dict, compare=False)
     retrieved: tuple[Hit, ...] = field(default=(), compare=False, repr=False)
+    min_score: float | None = None  # the score `answer` needed: the collection's threshold or the request's
 
     def to_dict(self) -> dict:
         """The public JSON shape of CONTRACT.md, shared by `POST /ask` and `qa ask --json`."""
@@ -147,5 +151,6 @@ class Result:
                 }
                 for a in self.answers
             ],
+            "min_score": self.min_score,
             "took_ms": self.took_ms,
         }

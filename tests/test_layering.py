@@ -22,7 +22,7 @@ FLOORS = {
     "qa.retrieve": 5,
     "qa.read": 6,
     "qa.indexer": 7, "qa.cache": 7, "qa.conversation": 7,
-    "qa.service": 8,
+    "qa.service": 8, "qa.remote": 8,
     "qa.eval": 9, "qa.serve": 9,
     "qa.cli": 10,
 }

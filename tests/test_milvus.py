@@ -63,8 +63,9 @@ def test_documents_come_back_exactly(milvus, docs_dir, encoder):
     assert loaded.documents[long.doc_id].parts > 1
     with pytest.raises(NotFound):
         loaded.document("0000000000000000")
-    remove_documents(shared, name, [long.doc_id], plan(encoder))
-    assert shared.load(name).manifest["passages"] == 0 and len(shared.load(name).index) == 0
+    remove_documents(shared, name, [long.doc_id], plan(encoder))  # the last one: the collection goes with it
+    assert shared.load(name) is None and name not in shared.list_collections()
+    assert not shared.client.has_collection(loaded.manifest["index"]["collection"])
 
 
 def test_bm25_weights_match_the_embedded_index(milvus, docs_dir, encoder):

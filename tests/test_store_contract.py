@@ -18,7 +18,7 @@ from qa.store.base import Collection, Store
 from qa.store.local import LocalStore
 
 TEXTS = {
-    "vidu.md": "# Vidu\n\nVidu generates videos up to 32 seconds long with a single click.\n\n"
+    "vidu.md": "---\nauthor: Ann\ntags: [video, ai]\n---\n# Vidu\n\nVidu generates videos up to 32 seconds long with a single click.\n\n"
                "## Makers\n\nIt was developed by Shengshu Technology and Tsinghua University.\n",
     "dam.txt": "The Lower Sesan 2 dam produces 1,998 gigawatt hours a year.\n",
     "bridge.md": "# Bridge\n\nThe river bridge will cost 40 million dollars and open in spring.\n",
@@ -69,6 +69,8 @@ def test_a_written_collection_reads_back(store, plan):
     assert all(row["chars"] == len(loaded.document(row["doc_id"]).text) for row in loaded.listing())
     for doc in docs:
         assert loaded.document(doc.doc_id) == doc
+        assert dict(loaded.documents[doc.doc_id].metadata) == dict(doc.metadata)  # what filters read
+    assert loaded.document(docs[0].doc_id).metadata == {"author": "Ann", "tags": ("video", "ai")}
     with pytest.raises(NotFound):
         loaded.document("0" * 16)
 
@@ -127,3 +129,45 @@ def test_its_retriever_finds_its_passages_with_term_weights(store, plan, encoder
     assert hits and all(h.passage.passage_id in ids for h in hits)
     assert [h.rank for h in hits] == list(range(len(hits))) and hits[0].score >= hits[-1].score
     assert hits[0].weights.weight("gigawatt") > 0 and hits[0].weights.weight("zzzunseen") == hits[0].weights.unknown
+
+
+def test_drop_removes_the_collection_and_its_settings(store, plan):
+    target, name = store
+    docs = documents()
+    add_documents(target, name, docs, plan)
+    target.write_settings(name, {"abstain_threshold": 0.3})
+    with target.writing(name):
+        assert target.drop(name) is True
+    assert target.load(name) is None and target.current_version(name) is None
+    assert name not in target.list_collections() and target.read_settings(name) == {}
+    with target.writing(name):
+        assert target.drop(name) is False  # nothing left to drop
+    written, report = add_documents(target, name, docs[:1], plan)  # the name is free again, from scratch
+    assert report.added == 1 and set(target.load(name).documents) == {docs[0].doc_id}
+    assert isinstance(target.location, str) and target.location
+
+
+def test_removing_the_last_document_drops_the_collection(store, plan):
+    target, name = store
+    docs = documents()
+    add_documents(target, name, docs, plan)
+    collection, report = remove_documents(target, name, [d.doc_id for d in docs], plan)
+    assert collection is None and report.version is None and report.documents == 0 and report.removed == len(docs)
+    assert target.load(name) is None and name not in target.list_collections()
+
+
+def test_its_retriever_searches_only_the_documents_it_is_given(store, plan, encoder):
+    """What question filters come down to: hits only from `within`, ranked among themselves."""
+    target, name = store
+    docs = documents()
+    add_documents(target, name, docs, plan)
+    retriever = make_retriever(target.kind, target.load(name))
+    question = "How many gigawatt hours does the dam produce?"
+    vectors = encoder.encode([question])
+    dam = next(d.doc_id for d in docs if d.path.endswith("dam.txt"))
+    assert retriever.search_batch([question], vectors, 3)[0][0].passage.doc_id == dam
+    others = frozenset(d.doc_id for d in docs if d.doc_id != dam)
+    hits = retriever.search_batch([question], vectors, 3, others)[0]
+    assert len(hits) == 3 and {h.passage.doc_id for h in hits} <= others and [h.rank for h in hits] == [0, 1, 2]
+    assert retriever.search_batch([question], vectors, 3, frozenset({dam}))[0][0].passage.doc_id == dam
+    assert retriever.search_batch([question], vectors, 3, frozenset())[0] == []

@@ -353,3 +353,24 @@ def test_pdf_view_shows_the_page_with_a_highlight_inside_it(page, url, tmp_path)
     assert len(yellow) > 0.5 * len(inside)  # the box is drawn, highlighted, where the text is
     if os.environ.get("VIEW_SCREENSHOTS"):  # docs/view-pdf.png
         page.screenshot(path=os.path.join(os.environ["VIEW_SCREENSHOTS"], "view-pdf.png"))
+
+
+def test_filters_and_min_score_from_data_attributes(page, url, host):
+    """data-filters and data-min-score travel in the request body, as /chat's own fields; a
+    data-filters that is not a JSON object (here: markup) is left out, and nothing of it runs."""
+    attrs = """data-open='true' data-filters='{"type": "txt", "metadata": {"lang": "en"}}' data-min-score='1'"""
+    page.goto(host_page(host, url, "filtered.html", attrs=attrs))
+    with page.expect_request("**/chat") as sent:
+        ask(page, VIDU, 1)
+    body = sent.value.post_data_json
+    assert body["filters"] == {"type": "txt", "metadata": {"lang": "en"}} and body["min_score"] == 1
+    expect(last_reply(page).locator(".answer")).to_have_text("I could not find an answer to that in the documents.")
+
+    page.goto(host_page(host, url, "bad-filters.html", attrs=f"data-open='true' data-filters='{XSS}' data-min-score='2'"))
+    with page.expect_request("**/chat") as sent:
+        ask(page, VIDU, 1)
+    assert "filters" not in sent.value.post_data_json and "min_score" not in sent.value.post_data_json
+    expect(last_reply(page).locator(".answer")).not_to_be_empty()  # the server's defaults answered
+    assert shadow(page, "root.querySelectorAll('img, script, iframe').length") == 0
+    page.wait_for_timeout(300)
+    assert page.dialogs == []

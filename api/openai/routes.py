@@ -111,12 +111,13 @@ def _turns(body: ChatCompletionRequest) -> list[Turn]:
 
 def _reply(service: QAService, turns: list[Turn], collection: str, body: ChatCompletionRequest) -> dict:
     """The blocking part, run in the thread pool: answer, `content`, extras and usage."""
-    rewritten, result = service.chat(turns, None, collection)
+    rewritten, result = service.chat(turns, None, collection, body.domain_filters(), body.min_score)
     content, citations = render(result)
     extras = {
         "citations": [citation_dict(c) for c in citations],
         "verbatim": {"answer": result.answer, "score": result.answers[0].score if result.answers else None,
-                     "query": rewritten.query, "rewrite": rewritten.rule, "collection": collection},
+                     "query": rewritten.query, "rewrite": rewritten.rule, "collection": collection,
+                     "min_score": result.min_score},
     }
     usage = _usage(service.encoder.name, [m.text for m in body.messages], content)
     return {"content": content, "extras": extras, "usage": usage}

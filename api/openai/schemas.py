@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas import Integer, Source
+from api.schemas import Integer, Narrowing, Source
 from qa.conversation import MAX_MESSAGE_CHARS
 
 IGNORED_PARAMETERS = (
@@ -56,7 +56,10 @@ class StreamOptions(BaseModel):
     include_usage: bool = False
 
 
-class ChatCompletionRequest(BaseModel):
+class ChatCompletionRequest(Narrowing):
+    """`filters` and `min_score` are Verbatim's own fields, as /ask takes them (OpenAI SDKs send
+    them with `extra_body={"filters": {...}, "min_score": 0.3}`)."""
+
     model_config = ConfigDict(
         extra="allow",
         strict=True,  # as OpenAI: `"max_tokens": "5"` is a wrong type, not a 5
@@ -106,6 +109,7 @@ class VerbatimExtras(BaseModel):
     query: str = Field(description="The last user message made to stand alone (follow-ups resolved).")
     rewrite: str = Field(description="Which rule produced `query`: none, pronoun, ellipsis, expand.")
     collection: str
+    min_score: float = Field(description="The score `answer` needed: the request's min_score, else the collection's threshold.")
 
 
 class ChatCompletion(BaseModel):

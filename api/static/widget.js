@@ -7,6 +7,9 @@
  *   data-position    "right" (default) or "left"        data-color     accent colour (any CSS colour)
  *   data-open        "true" opens the panel on load     data-collection  which collection to ask
  *   data-top-k       answers per question (default 3)
+ *   data-filters     JSON object: answer only from the documents it matches, as /ask's "filters",
+ *                    e.g. '{"path": "upload:guide-", "type": "md", "metadata": {"lang": "en"}}'
+ *   data-min-score   the score an answer needs (0 to 1), instead of the collection's threshold
  *
  * Design notes. Self-contained: no framework, no build step, no request to any host but the
  * endpoint. Everything lives in an open Shadow DOM under a custom element, so host CSS cannot
@@ -38,9 +41,31 @@
     color: data.color && window.CSS && CSS.supports("color", data.color) ? data.color : "#1d4ed8",
     open: data.open === "true" || data.open === "",
     collection: data.collection || undefined, // none: the server's default collection
-    topK: Math.min(Math.max(parseInt(data.topK, 10) || 3, 1), 10)
+    topK: Math.min(Math.max(parseInt(data.topK, 10) || 3, 1), 10),
+    filters: parseFilters(data.filters), // none: every document of the collection
+    minScore: parseScore(data.minScore) // none: the collection's own threshold
   };
-  var STORE_KEY = "verbatim-chat:" + opts.endpoint + ":" + (opts.collection || "");
+  var STORE_KEY = "verbatim-chat:" + opts.endpoint + ":" + (opts.collection || "") + (opts.filters ? ":" + data.filters : "");
+  // Options that are not what they should be are left out (the server's defaults apply), with a
+  // warning for the page's author; the values only ever travel in the request body, as JSON.
+  function parseFilters(text) {
+    if (!text) return undefined;
+    try {
+      var value = JSON.parse(text);
+      if (value && typeof value === "object" && !Array.isArray(value)) return value;
+    } catch (e) { /* reported below */ }
+    if (window.console) console.warn("Verbatim widget: data-filters must be a JSON object; ignored");
+    return undefined;
+  }
+
+  function parseScore(text) {
+    if (text === undefined || text === "") return undefined;
+    var value = Number(text);
+    if (isFinite(value) && value >= 0 && value <= 1) return value;
+    if (window.console) console.warn("Verbatim widget: data-min-score must be a number from 0 to 1; ignored");
+    return undefined;
+  }
+
   var MAX_KEPT = 40; // entries kept in sessionStorage; the server sees at most the last 12 messages
   var uid = Math.random().toString(36).slice(2, 8);
 
@@ -452,7 +477,9 @@
     fetch(opts.endpoint + "/chat", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ messages: messages, top_k: opts.topK, collection: opts.collection }),
+      body: JSON.stringify({
+        messages: messages, top_k: opts.topK, collection: opts.collection, filters: opts.filters, min_score: opts.minScore
+      }),
       signal: ctrl ? ctrl.signal : undefined
     }).then(function (r) {
       return r.json().catch(function () { return null; }).then(function (body) {

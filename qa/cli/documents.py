@@ -58,4 +58,5 @@ def rm(doc_ids: tuple[str, ...], collection: str | None, data_dir: Path | None) 
     service = service_for(settings)
     for doc_id in doc_ids:
         report = service.remove_document(doc_id, settings.collection)
-        click.echo(f"{settings.collection}: removed {doc_id}; {report.documents} documents, {report.passages} passages left")
+        gone = "; that was its last document, so the collection is gone" if report.version is None else ""
+        click.echo(f"{settings.collection}: removed {doc_id}; {report.documents} documents, {report.passages} passages left{gone}")

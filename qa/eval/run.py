@@ -8,11 +8,12 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from qa.errors import InvalidInput, NotReady
+from qa.errors import InvalidInput
 from qa.eval.data import EvalQuestion, EvalSet
 from qa.eval.metrics import Prediction, f1_score
 from qa.indexer import IndexReport, rebuild
 from qa.ingest.files import parse_document
+from qa.remote import Remote
 from qa.store.factory import as_store
 from qa.types import Hit, Result
 
@@ -115,21 +116,19 @@ def _documents(hits: list[Hit], corpus: Corpus, depth: int) -> tuple[str, ...]:
 def over_http(url: str, collection: str, top_k: int, timeout: float = 120.0) -> Batch:
     """Questions to a running server's `POST /ask`, one request each, as a user sends them;
     citations are checked against `GET /documents/{doc_id}`. Latency is the round trip."""
-    import httpx
-
-    client = httpx.Client(base_url=url.rstrip("/"), timeout=timeout)
+    server = Remote(url, timeout)
     texts: dict[str, str] = {}
 
     def document(doc_id: str) -> str:
         if doc_id not in texts:
-            texts[doc_id] = _get_json(client, "GET", f"/documents/{doc_id}", params={"collection": collection})["text"]
+            texts[doc_id] = server.document(doc_id, collection)["text"]
         return texts[doc_id]
 
     def run(questions: list[EvalQuestion]) -> tuple[list[Prediction], float]:
         preds, seconds = [], 0.0
         for q in questions:
             started = time.perf_counter()
-            body = _get_json(client, "POST", "/ask", json={"question": q.question, "top_k": top_k, "collection": collection})
+            body = server.ask(q.question, top_k, collection)
             took = time.perf_counter() - started
             seconds += took
             preds.append(_from_json(q, body, took * 1000, document))
@@ -148,18 +147,6 @@ def _from_json(q: EvalQuestion, body: dict, latency_ms: float, document: Callabl
     return Prediction(q.qid, q.question, q.answers, body.get("answer"), top["text"] if top else None,
                       float(top["score"]) if top else -1.0, citation, exact, latency_ms=latency_ms,
                       timings={"server_ms": float(body.get("took_ms") or 0.0)}, wrong=q.wrong, gold_known=q.gold_known)
-
-
-def _get_json(client, method: str, path: str, **kwargs) -> dict:
-    import httpx
-
-    try:
-        response = client.request(method, path, **kwargs)
-    except httpx.HTTPError as exc:
-        raise NotReady(f"cannot reach {client.base_url}: {exc}") from None
-    if response.status_code != 200:
-        raise InvalidInput(f"{client.base_url}{path} answered {response.status_code}: {response.text[:300]}")
-    return response.json()
 
 
 def batches(questions: tuple[EvalQuestion, ...], size: int) -> Iterator[list[EvalQuestion]]:

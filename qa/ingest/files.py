@@ -6,8 +6,8 @@ HTML, PDF, DOCX and reStructuredText are extracted to text first (`qa.ingest.for
 
 from __future__ import annotations
 
+import datetime
 import hashlib
-import re
 from pathlib import Path
 
 from qa.errors import CorruptFile, EmptyFile, InvalidInput, UnsupportedFile
@@ -17,7 +17,7 @@ from qa.ingest.markup import FRONT_MATTER
 from qa.types import Document
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", *RICH_SUFFIXES)
-_FRONT_TITLE = re.compile(r"^title:[ \t]*(['\"]?)(.+?)\1[ \t]*$", re.MULTILINE)
+MARKDOWN_SUFFIXES = (".md", ".markdown")
 
 
 def collect_files(paths: list[Path]) -> list[Path]:
@@ -66,22 +66,40 @@ def parse_document(data: bytes, source: str, fallback_title: str) -> Document:
         extracted = extract(data, Path(source).name, suffix)
         text, title, pages = extracted.text, extracted.title, extracted.pages
     else:
-        text, pages = _decode_text(data, source), ()
-        title = front_matter_title(text)
+        text, title, pages = _decode_text(data, source), None, ()
     if not text.strip():  # every format alike: an empty .txt is refused as an empty .html is
         raise EmptyFile(f"{Path(source).name}: no text found in the file")
+    metadata = front_matter(text) if suffix in MARKDOWN_SUFFIXES else {}
     sha = hashlib.sha256(data).hexdigest()
     doc_id = hashlib.sha256(f"{source}\0{sha}".encode()).hexdigest()[:16]
-    title = title or markdown_title(text) or fallback_title
-    return Document(doc_id=doc_id, title=title, path=source, text=text, sha256=sha, pages=pages)
+    title = title or metadata.get("title") or markdown_title(text) or fallback_title
+    return Document(doc_id=doc_id, title=str(title), path=source, text=text, sha256=sha, pages=pages, metadata=metadata)
 
 
-def front_matter_title(text: str) -> str | None:
-    """The `title:` of YAML front matter (Jekyll, Hugo, MkDocs pages); the splitter skips the
-    front matter itself (`qa.ingest.markup`)."""
-    matter = FRONT_MATTER.match(text)
-    found = _FRONT_TITLE.search(matter.group(1)) if matter else None
-    return found.group(2).strip() or None if found else None
+def front_matter(text: str) -> dict[str, str | tuple[str, ...]]:
+    """The YAML block between `---` lines that opens a Markdown file (Jekyll, Hugo, Obsidian), as
+    metadata: scalars and lists of scalars, as strings. Nested maps and a malformed block are left
+    out, never an error: the text itself is still indexed as written."""
+    found = FRONT_MATTER.match(text)
+    if not found:
+        return {}
+    import yaml  # PyYAML's safe loader: builds plain values only, never objects
+
+    try:
+        values = yaml.safe_load(found.group(1) or "")
+    except yaml.YAMLError:
+        return {}
+    if not isinstance(values, dict):
+        return {}
+    scalars = (str, int, float, bool, datetime.date)
+    return {str(k): tuple(map(_as_text, v)) if isinstance(v, list) else _as_text(v) for k, v in values.items()
+            if isinstance(v, scalars) or (isinstance(v, list) and all(isinstance(x, scalars) for x in v))}
+
+
+def _as_text(value) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return value.isoformat() if isinstance(value, datetime.date) else str(value)
 
 
 def _decode_text(data: bytes, source: str) -> str:

@@ -18,8 +18,12 @@ class Retriever(Protocol):
     """Ranked passages for questions over one loaded collection version. Every hit carries the
     collection's term weights for its question, which is all a reader needs besides the passage."""
 
-    def search_batch(self, questions: list[str], vectors: np.ndarray, k: int) -> list[list[Hit]]:
-        """Top-k hits per question, best first; `vectors` are the questions' embeddings."""
+    def search_batch(
+        self, questions: list[str], vectors: np.ndarray, k: int, within: frozenset[str] | None = None
+    ) -> list[list[Hit]]:
+        """Top-k hits per question, best first; `vectors` are the questions' embeddings. With
+        `within` (document ids, see `qa.retrieve.filters`), only those documents' passages are
+        searched, so the k hits all come from them."""
         ...
 
 

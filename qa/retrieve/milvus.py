@@ -18,6 +18,7 @@ import json
 import numpy as np
 
 from qa.retrieve.base import DENSE_DEPTH, mix
+from qa.retrieve.filters import DOC_ID
 from qa.retrieve.lexical import score_texts
 from qa.store.milvus_collection import MilvusCollection
 from qa.store.rows import passage_from
@@ -36,12 +37,17 @@ class MilvusRetriever:
         self.documents = max(int(collection.manifest["passages"]), 1)
         self.avg_length = collection.manifest["tokens"] / self.documents
 
-    def search_batch(self, questions: list[str], vectors: np.ndarray, k: int) -> list[list[Hit]]:
-        """Top-k passages per question: one Milvus search for the batch, one df lookup."""
-        if self.collection.manifest["passages"] == 0:
+    def search_batch(
+        self, questions: list[str], vectors: np.ndarray, k: int, within: frozenset[str] | None = None
+    ) -> list[list[Hit]]:
+        """Top-k passages per question: one Milvus search for the batch, one df lookup. `within`
+        becomes a filter of that search, so Milvus fills the k hits from those documents."""
+        ids = None if within is None else sorted(d for d in within if DOC_ID.fullmatch(d))  # hex only: safe to quote
+        if self.collection.manifest["passages"] == 0 or ids == []:
             return [[] for _ in questions]
         weights = self._term_weights(questions)
-        scores, _, rows = self.collection.index.search_rows(vectors, max(DENSE_DEPTH, k), ["passage"])
+        where = "" if ids is None else f"doc_id in {json.dumps(ids)}"
+        scores, _, rows = self.collection.index.search_rows(vectors, max(DENSE_DEPTH, k), ["passage"], where)
         hits = [self._fuse(q, weights[q], s[: len(r)], r, k) for q, s, r in zip(questions, scores, rows)]
         self.collection.prefetch(h.passage.doc_id for found in hits for h in found[:CITED_HITS])
         return hits

@@ -78,6 +78,17 @@ class Store(Protocol):
         """Held by the one writer of a collection while it writes."""
         ...
 
+    def drop(self, name: str) -> bool:
+        """Delete a collection for good (documents, passages, vectors, settings); the caller holds
+        `writing(name)`. False when it did not exist. Crash-safe: the collection disappears in one
+        atomic step first (a folder rename, a manifest delete), so a reader never meets half of it."""
+        ...
+
+    @property
+    def location(self) -> str:
+        """Where this store keeps collections, in words, for messages ("data directory /x")."""
+        ...
+
     def read_settings(self, name: str) -> dict: ...
 
     def write_settings(self, name: str, values: dict) -> dict: ...

@@ -22,8 +22,8 @@ from index import VectorIndex, describe, load_index, make_index
 from qa.errors import IndexMismatch, NotFound
 from qa.store.base import FORMAT_VERSION
 from qa.store.local_files import (
-    collection_dir, current_version, fsync_files, list_collections, prune, read_jsonl, read_settings, replace_text,
-    write_jsonl, write_settings, writing,
+    collection_dir, current_version, drop, fsync_files, list_collections, prune, read_jsonl, read_settings,
+    replace_text, write_jsonl, write_settings, writing,
 )
 from qa.store.rows import document_from, passage_from, passage_row
 from qa.types import Document, Passage
@@ -159,6 +159,13 @@ class LocalStore:
     def writing(self, name: str):
         return writing(self.data_dir, name)
 
+    def drop(self, name: str) -> bool:
+        return drop(self.data_dir, name)
+
+    @property
+    def location(self) -> str:
+        return f"data directory {self.data_dir.resolve()}"
+
     def read_settings(self, name: str) -> dict:
         return read_settings(self.data_dir, name)
 
@@ -171,7 +178,7 @@ class LocalStore:
     ) -> LocalCollection:
         """A new version holding `documents`: the passages and vectors of those in `current` are
         reused, the others come from `fresh` (their passages, in document order) and `vectors`."""
-        rows_of, kept_of = _rows_by_document(fresh), _rows_by_document(current.passages if current else [])
+        rows_of, kept_of = rows_by_document(fresh), rows_by_document(current.passages if current else [])
         passages: list[Passage] = []
         rows: list[np.ndarray] = []
         for doc in documents:
@@ -185,9 +192,9 @@ class LocalStore:
         return save(self.data_dir, name, documents, passages, matrix, meta)
 
 
-def _rows_by_document(passages: list[Passage]) -> dict[str, list[int]]:
+def rows_by_document(passages: list[Passage]) -> dict[str, list[int]]:
     """doc_id -> the indexes of its passages, in one pass (a lookup per document would rescan
-    every passage of the collection for each document kept)."""
+    every passage of the collection for each document kept, or searched by a filter)."""
     rows: dict[str, list[int]] = {}
     for i, passage in enumerate(passages):
         rows.setdefault(passage.doc_id, []).append(i)

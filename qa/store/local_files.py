@@ -23,7 +23,37 @@ def collection_dir(data_dir: Path, name: str) -> Path:
 
 def list_collections(data_dir: Path) -> list[str]:
     root = Path(data_dir) / "collections"
-    return sorted(p.name for p in root.iterdir() if (p / "CURRENT").is_file()) if root.is_dir() else []
+    if not root.is_dir():
+        return []
+    # A name starting with '.' is no collection (`check_collection`): a drop's leftover, say.
+    return sorted(p.name for p in root.iterdir() if not p.name.startswith(".") and (p / "CURRENT").is_file())
+
+
+DROPPED = ".dropped-"  # a removed folder's name while its files are deleted (never a collection name)
+
+
+def remove_folder(folder: Path) -> bool:
+    """Remove a folder crash-safely: first renamed, atomically, out of every reader's sight (a
+    name starting with '.' is no collection), then its files deleted. `kill -9` in between
+    leaves only a hidden leftover, which the next removal under the same parent sweeps away.
+    False when there was no folder."""
+    for leftover in folder.parent.glob(f"{DROPPED}*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    doomed = folder.with_name(f"{DROPPED}{folder.name}-{uuid.uuid4().hex[:8]}")
+    try:
+        os.rename(folder, doomed)
+    except FileNotFoundError:
+        return False
+    shutil.rmtree(doomed, ignore_errors=True)
+    return True
+
+
+def drop(data_dir: Path, name: str) -> bool:
+    """Remove a collection (every version, its settings); the caller holds its writer lock, so no
+    write in progress recreates half of it. False when it had no live version."""
+    existed = current_version(data_dir, name) is not None
+    remove_folder(collection_dir(data_dir, name))
+    return existed
 
 
 def current_version(data_dir: Path, name: str) -> str | None:
@@ -40,13 +70,25 @@ def writing(data_dir: Path, name: str) -> Iterator[None]:
     writers could both build on the same version and the later swap would drop the other's
     documents. `flock` is released by the kernel when a writer is killed, so no stale lock."""
     folder = collection_dir(data_dir, name)
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / "LOCK", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    while True:
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / "LOCK", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            if _still_there(handle, folder / "LOCK"):
+                try:
+                    yield
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+                return
+        # The collection was dropped while this writer waited: its lock went with the folder,
+        # and a writer arriving now would lock the new one. Lock that one too, never a stale file.
+
+
+def _still_there(handle, path: Path) -> bool:
+    try:
+        return os.fstat(handle.fileno()).st_ino == os.stat(path).st_ino
+    except FileNotFoundError:
+        return False
 
 
 def prune(folder: Path, keep: set[str | None]) -> None:

@@ -178,12 +178,18 @@ class MilvusStore:
             "index": index.describe(),
         }
 
-    def drop(self, name: str) -> None:
-        """Delete a collection for good: its build, manifest and settings."""
+    def drop(self, name: str) -> bool:
+        """Delete a collection for good: the manifest goes first (replicas stop seeing it at
+        once), then its settings and build. The caller holds `writing(name)`."""
         manifest = self.manifest(name)
+        self.meta.delete([f"m/{name}", f"s/{name}"])
         if manifest is not None:
-            self.meta.delete([f"m/{name}", f"s/{name}"])
             self._drop_build(manifest)
+        return manifest is not None
+
+    @property
+    def location(self) -> str:
+        return f"Milvus at {self.uri}"
 
     def _drop_build(self, manifest: dict) -> None:
         """After the manifest points at a new build: the old one's rows and collection go."""
@@ -208,7 +214,8 @@ def _parts(doc: Document) -> list[str]:
 
 
 def _info(doc: Document, passages: Counter) -> DocumentInfo:
-    return DocumentInfo(doc.doc_id, doc.title, doc.path, doc.sha256, passages[doc.doc_id], len(doc.text), len(_parts(doc)))
+    return DocumentInfo(doc.doc_id, doc.title, doc.path, doc.sha256, passages[doc.doc_id], len(doc.text), len(_parts(doc)),
+                        dict(doc.metadata))
 
 
 def _terms(p: Passage) -> set[str]:

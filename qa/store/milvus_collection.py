@@ -8,13 +8,13 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from index.milvus_index import MilvusIndex
 from qa.errors import NotFound
 from qa.store.milvus_meta import MetaTable
-from qa.store.rows import document_from, passage_from
+from qa.store.rows import document_from, metadata_from, passage_from
 from qa.types import Document, Passage
 
 PART_CHARS = 16000  # 16,000 characters are at most 64,000 UTF-8 bytes: one VARCHAR
@@ -33,6 +33,7 @@ class DocumentInfo:
     passages: int
     chars: int
     parts: int = 1  # rows the document's JSON takes (`d/<build>/<doc_id>/<n>`)
+    metadata: dict = field(default_factory=dict)  # the document's, for question filters
 
 
 def passage_key(passage_id: str) -> int:
@@ -65,7 +66,8 @@ class MilvusCollection:
     def documents(self) -> dict[str, DocumentInfo]:
         if self._documents is None:
             rows = (json.loads(value) for _, value, _ in self._meta.scan(f"i/{self.build}/"))
-            self._documents = {row["doc_id"]: DocumentInfo(**row) for row in rows}
+            self._documents = {row["doc_id"]: DocumentInfo(**row | {"metadata": metadata_from(row.get("metadata"))})
+                               for row in rows}
         return self._documents
 
     @property

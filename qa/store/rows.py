@@ -23,4 +23,11 @@ def passage_from(row: dict) -> Passage:
 
 def document_from(row: dict) -> Document:
     pages = tuple((int(a), int(b)) for a, b in row.pop("pages", ()))
-    return Document(**row, pages=pages)
+    metadata = metadata_from(row.pop("metadata", None))
+    return Document(**row, pages=pages, metadata=metadata)
+
+
+def metadata_from(stored: dict | None) -> dict[str, str | tuple[str, ...]]:
+    """JSON gives lists back where the document had tuples; rows written before metadata existed
+    have none."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in (stored or {}).items()}

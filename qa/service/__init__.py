@@ -1,5 +1,6 @@
 """QAService: the one object the API, the CLI and evaluation talk to. It owns the encoder, the
-reader and the loaded collections; the batch path does the work and `ask` wraps it."""
+reader and the loaded collections; the batch path does the work and `ask` wraps it. The write
+side (indexing, uploads, removals) is in `qa.service.writes`."""
 
 from __future__ import annotations
 
@@ -7,28 +8,27 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from qa import conversation
 from qa.cache import LRU, QuestionVectors
 from qa.config import Settings, check_collection
 from qa.embed.base import Encoder
 from qa.embed.factory import make_encoder
-from qa.errors import InvalidInput, NotFound, NotReady
+from qa.errors import InvalidInput, NotFound
 from qa.feedback.log import MAX_QUOTE_CHARS, Feedback, FeedbackLog, Quote, new_feedback, quote
-from qa.indexer import (
-    SILENT, IndexPlan, IndexProgress, IndexReport, add_documents, compatible, rebuild, remove_documents, sync_paths,
-)
-from qa.ingest.files import collect_files
-from qa.ingest.uploads import Upload, drop_original, keep_original, original, prepare
+from qa.indexer import IndexPlan
+from qa.ingest.uploads import original, uploads_dir
 from qa.read.answers import distinct_answers
 from qa.read.base import Reader
 from qa.read.factory import make_reader
 from qa.retrieve.base import Retriever
 from qa.retrieve.factory import make_retriever
+from qa.retrieve.filters import Filters
 from qa.retrieve.rerank import KeepOrder, Reranker
 from qa.store.base import Collection
 from qa.store.factory import open_store
+from qa.store.local_files import remove_folder
+from qa.service.writes import Writes
 from qa.types import Document, Hit, Result
 
 log = logging.getLogger("verbatim")
@@ -40,7 +40,7 @@ class _Loaded:
     retriever: Retriever
 
 
-class QAService:
+class QAService(Writes):
     """Wires encoder, store, retriever, reranker and reader. Safe to share between request
     threads: a re-index builds a new version off to the side and swaps it in with one assignment."""
 
@@ -78,77 +78,13 @@ class QAService:
         self.encoder.encode(["warm up"])
         _ = self.reader
 
-    # --- collections ---------------------------------------------------------------------------
-
-    def ensure_seeded(self, seeds_dir: Path) -> IndexReport | None:
-        """On an empty data directory, index the seed corpus. On an existing one, bring the default
-        collection up to date when its files or the model changed (nothing re-embeds otherwise)."""
-        name = self.settings.collection
-        current = self.store.load(name)
-        if current is None:
-            if not seeds_dir.exists():
-                raise NotReady(f"the data directory is empty and there is no seed corpus at {seeds_dir}")
-            files = len(collect_files([seeds_dir]))
-            log.info("empty data directory %s: indexing %s/ (%d file%s) into collection %r ...",
-                     self.settings.data_dir.resolve(), seeds_dir, files, "" if files == 1 else "s", name)
-            return self.index([seeds_dir], name)
-        if self.store.shared:
-            return None  # replicas of a shared store do not write as they start: `qa index` does
-        files = [Path(p) for p in current.files]
-        seeds = seeds_dir.resolve()
-        if seeds.exists() and all(seeds in f.parents for f in files):
-            return self.index([seeds], name)  # the seed folder: new seed files count too
-        present = [f for f in files if f.exists()]  # never widen to a file's whole folder
-        if present:
-            return self.index(present, name)
-        return self._refresh_model(name, current)
-
-    def _refresh_model(self, name: str, current: Collection) -> IndexReport | None:
-        """Sources gone but the texts are stored: re-embed them if the model changed. Under the
-        writer lock and from the version live then, so a concurrent write is not undone."""
-        with self._lock, self.store.writing(name):
-            current = self.store.load(name) or current
-            if compatible(current.manifest, self.plan.meta()):
-                return None  # nothing to re-embed: no document is fetched (Milvus mode: none held here)
-            documents = [current.document(doc_id) for doc_id in current.documents]
-            collection, report = rebuild(self.store, name, current, documents, self.plan)
-            self._install(name, collection)
-        return report
-
-    def index(self, paths: list[Path], collection: str | None = None, progress: IndexProgress = SILENT) -> IndexReport:
-        name = check_collection(collection or self.settings.collection)
-        with self._lock:
-            loaded, report = sync_paths(self.store, name, paths, self.plan, progress)
-            self._install(name, loaded)
-        log.info("indexed %s: %s", name, report.summary())
-        return report
-
-    def add_documents(self, files: list[Upload], collection: str | None = None) -> tuple[IndexReport, list[Document]]:
-        """Upload: every file is parsed first (one bad file refuses all), the originals are kept in
-        the data dir, then one new version is written. A file with the name of a stored upload
-        replaces it; the same bytes again embed nothing."""
-        name = check_collection(collection or self.settings.collection)
-        prepared = prepare(files, self.settings.max_upload_files)
-        with self._lock:
-            for safe, upload, _ in prepared:
-                keep_original(self.settings.data_dir, name, safe, upload.data)
-            loaded, report = add_documents(self.store, name, [d for *_, d in prepared], self.plan)
-            self._install(name, loaded)
-        log.info("uploaded to %s: %s", name, report.summary())
-        return report, [loaded.document(d.doc_id) for *_, d in prepared]
-
-    def remove_document(self, doc_id: str, collection: str | None = None) -> IndexReport:
-        """Drop one document; the next question no longer sees it. An upload's original goes too."""
-        name = check_collection(collection or self.settings.collection)
-        with self._lock:
-            doc = self._get(name).collection.document(doc_id)
-            loaded, report = remove_documents(self.store, name, [doc_id], self.plan)
-            self._install(name, loaded)
-            drop_original(self.settings.data_dir, name, doc)
-        log.info("removed %s from %s: %s", doc_id, name, report.summary())
-        return report
-
-    def _install(self, name: str, collection: Collection) -> None:
+    def _install(self, name: str, collection: Collection | None) -> None:
+        """Make `collection` the version questions see; None: the write removed the collection
+        (its last document went), and the originals of its uploads go with it."""
+        if collection is None:
+            self._loaded.pop(name, None)
+            remove_folder(uploads_dir(self.settings.data_dir, name))
+            return
         current = self._loaded.get(name)
         if current is None or current.collection.version != collection.version:
             self._loaded[name] = _Loaded(collection, make_retriever(self.store.kind, collection))
@@ -159,16 +95,22 @@ class QAService:
         name = check_collection(name or self.settings.collection)
         loaded = self._loaded.get(name)
         stored = self.store.current_version(name)
-        if loaded is not None and stored in (None, loaded.collection.version):
+        if loaded is not None and stored == loaded.collection.version:
             return loaded
-        collection = self.store.load(name)
-        if collection is None:
+        collection = self.store.load(name) if stored is not None else None
+        if collection is None:  # never built, or dropped (perhaps by another process)
+            self._loaded.pop(name, None)
             raise NotFound(f"collection {name!r} does not exist; index some documents into it first")
         self._install(name, collection)
         return self._loaded[name]
 
     def collections(self) -> list[str]:
         return self.store.list_collections()
+
+    def summary(self, collection: str | None = None) -> dict:
+        """What `GET /collections` and `qa collections list` show of one collection."""
+        c = self._get(collection).collection
+        return {"name": c.name, "documents": c.manifest["documents"], "passages": c.manifest["passages"], "version": c.version}
 
     def documents(self, collection: str | None = None) -> list[dict]:
         return self._get(collection).collection.listing()
@@ -189,62 +131,62 @@ class QAService:
         return self.feedback.append(new_feedback(c.name, c.version, self._check_question(question), verdict, answer, fixed))
 
     def health(self, collection: str | None = None) -> dict:
-        loaded = self._get(collection)
-        c = loaded.collection
-        return {
-            "status": "ok",
-            "collection": c.name,
-            "documents": c.manifest["documents"],
-            "passages": c.manifest["passages"],
-            "version": c.version,
-            "model": c.manifest["model"],
-            "reader": self.reader.name,
-        }
+        c = self._get(collection).collection
+        return {"status": "ok", "collection": c.name, "documents": c.manifest["documents"], "passages": c.manifest["passages"],
+                "version": c.version, "model": c.manifest["model"], "reader": self.reader.name}
 
     # --- questions -----------------------------------------------------------------------------
 
-    def ask(self, question: str, top_k: int | None = None, collection: str | None = None) -> Result:
-        return self.ask_batch([question], top_k, collection)[0]
+    def ask(self, question: str, top_k: int | None = None, collection: str | None = None, filters: Filters | None = None,
+            min_score: float | None = None) -> Result:
+        return self.ask_batch([question], top_k, collection, filters, min_score)[0]
 
     def chat(
-        self, turns: list[conversation.Turn], top_k: int | None = None, collection: str | None = None
+        self, turns: list[conversation.Turn], top_k: int | None = None, collection: str | None = None,
+        filters: Filters | None = None, min_score: float | None = None,
     ) -> tuple[conversation.Rewrite, Result]:
         """Answer the last user message of a conversation. A follow-up ("Who developed it?") is
         first made to stand alone from the earlier turns (`qa/conversation.py`), here rather than
         in the widget, so every HTTP client gets the same context handling."""
         self._check_question(turns[-1].content if turns else "")
         rewritten = conversation.rewrite(turns)
-        return rewritten, self.ask(rewritten.query[: self.settings.max_question_chars], top_k, collection)
+        return rewritten, self.ask(rewritten.query[: self.settings.max_question_chars], top_k, collection, filters, min_score)
 
-    def ask_batch(self, questions: list[str], top_k: int | None = None, collection: str | None = None) -> list[Result]:
+    def ask_batch(self, questions: list[str], top_k: int | None = None, collection: str | None = None,
+                  filters: Filters | None = None, min_score: float | None = None) -> list[Result]:
         """Answer many questions with one embedding call; each result carries its own latency.
-        An answer given before for the same collection version comes from the cache."""
+        An answer given before for the same collection version, filters and threshold comes from
+        the cache. `filters` limit the documents searched; `min_score` replaces the collection's
+        abstention threshold for these questions."""
         started = time.perf_counter()
         questions = [self._check_question(q) for q in questions]
         top_k = self.settings.top_k if top_k is None else top_k
         if not 1 <= top_k <= 50:
             raise InvalidInput("top_k must be between 1 and 50")
+        if min_score is not None and not 0.0 <= min_score <= 1.0:
+            raise InvalidInput("min_score must be between 0 and 1")
         loaded = self._get(collection)
         c = loaded.collection
-        threshold = self.abstain_threshold(c.name)
-        keys = [(c.name, c.version, q, top_k, threshold) for q in questions]
+        threshold = self.abstain_threshold(c.name) if min_score is None else min_score
+        keys = [(c.name, c.version, q, top_k, threshold, filters) for q in questions]
         results = [self._answers.get(k) for k in keys]
         cached = [r is not None for r in results]
         missing = [i for i, hit in enumerate(cached) if not hit]
         if missing:
-            fresh = self._ask_uncached([questions[i] for i in missing], top_k, loaded, threshold, started)
+            within = None if filters is None else filters.select(lambda: c.documents)
+            fresh = self._ask_uncached([questions[i] for i in missing], top_k, loaded, threshold, started, within)
             for i, result in zip(missing, fresh):
                 results[i] = result
                 self._answers.put(keys[i], result)
         took = round((time.perf_counter() - started) * 1000, 2)
         return [replace(r, took_ms=took, timings={"cached_ms": took}) if hit else r for r, hit in zip(results, cached)]
 
-    def _ask_uncached(
-        self, questions: list[str], top_k: int, loaded: _Loaded, threshold: float, started: float
-    ) -> list[Result]:
+    def _ask_uncached(self, questions: list[str], top_k: int, loaded: _Loaded, threshold: float, started: float,
+                      within: frozenset[str] | None) -> list[Result]:
         vectors = self._questions.encode(questions)
         embedded = time.perf_counter()
-        all_hits = self.reranker.rerank(questions, loaded.retriever.search_batch(questions, vectors, self.settings.retrieve_k))
+        found = loaded.retriever.search_batch(questions, vectors, self.settings.retrieve_k, within)
+        all_hits = self.reranker.rerank(questions, found)
         retrieved = time.perf_counter()
         shared = {"embed_ms": (embedded - started) * 1000 / max(len(questions), 1),
                   "retrieve_ms": (retrieved - embedded) * 1000 / max(len(questions), 1)}
@@ -275,7 +217,7 @@ class QAService:
         best = answers[0] if answers and answers[0].score >= threshold else None
         timings = {**shared, "read_ms": read_ms}
         took = sum(timings.values())
-        return Result(question, best.text if best else None, tuple(answers), round(took, 2), timings, tuple(hits))
+        return Result(question, best.text if best else None, tuple(answers), round(took, 2), timings, tuple(hits), threshold)
 
     def _check_question(self, question: str) -> str:
         if not isinstance(question, str) or not question.strip():
