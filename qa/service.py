@@ -192,9 +192,18 @@ class QAService:
         """Answer the last user message of a conversation. A follow-up ("Who developed it?") is
         first made to stand alone from the earlier turns (`qa/conversation.py`), here rather than
         in the widget, so every HTTP client gets the same context handling."""
-        self._check_question(turns[-1].content if turns else "")
-        rewritten = conversation.rewrite(turns)
-        return rewritten, self.ask(rewritten.query[: self.settings.max_question_chars], top_k, collection)
+        return self.chat_batch([turns], top_k, collection)[0]
+
+    def chat_batch(
+        self, conversations: list[list[conversation.Turn]], top_k: int | None = None, collection: str | None = None
+    ) -> list[tuple[conversation.Rewrite, Result]]:
+        """`chat` for many conversations with one embedding call (evaluation asks dialogues so)."""
+        rewrites = []
+        for turns in conversations:
+            self._check_question(turns[-1].content if turns else "")
+            rewrites.append(conversation.rewrite(turns))
+        results = self.ask_batch([r.query[: self.settings.max_question_chars] for r in rewrites], top_k, collection)
+        return list(zip(rewrites, results))
 
     def ask_batch(self, questions: list[str], top_k: int | None = None, collection: str | None = None) -> list[Result]:
         """Answer many questions with one embedding call; each result carries its own latency.

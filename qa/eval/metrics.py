@@ -77,7 +77,8 @@ class Prediction:
 
     `top_text`/`top_score` are the best candidate whether or not it cleared the threshold (the
     sweep needs them); `answer` is what was served. `ranked` are retrieved ids (passages, or
-    documents for BEIR) best first; `relevant` the gold ids with grades, empty when unknown."""
+    documents for BEIR) best first; `relevant` the gold ids with grades, empty when unknown;
+    `query` what was asked instead of a conversation's turn (its rewrite), None otherwise."""
 
     qid: str
     question: str
@@ -91,6 +92,7 @@ class Prediction:
     relevant: dict[str, int] = field(default_factory=dict)
     latency_ms: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    query: str | None = None
 
     @property
     def has_answer(self) -> bool:
