@@ -39,6 +39,7 @@ class Example:
     answers: list[str]
     answer_starts: list[int]
     title: str = ""
+    source: str = ""  # which training set it came from (reader_mix.py), for per-source counts
 
 
 def load_json(path: Path) -> dict:
