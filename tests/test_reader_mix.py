@@ -111,3 +111,32 @@ def test_take_specs():
     assert reader_mix.parse_take([])["squad"] == 20000
     with pytest.raises(SystemExit):
         reader_mix.parse_take(["squadd=5"])
+
+
+def test_one_mix_file_serves_the_ablations(train_dir, tmp_path):
+    mix, counts = reader_mix.build(train_dir, {"squad": None, "doqa": None}, 1.0, 2, "rewrite", 0)
+    reader_mix.save(tmp_path / "mix.json.gz", mix, {"counts": counts})
+    without_squad, _ = reader_mix.load(tmp_path / "mix.json.gz", sources={"doqa"})
+    assert {e.source for e in without_squad} == {"doqa"} and len(without_squad) == counts["doqa"]["examples"]
+    bare, _ = reader_mix.load(tmp_path / "mix.json.gz", bare=True)
+    asked = {e.qid: e.question for e in bare}
+    assert asked["d#1"] == "When did she open it?" and asked["d#0"] == "Who founded Acme Bakery?"
+    assert len(bare) == len(mix) and {e.qid: e.question for e in mix}["d#1"] == "When did Jane Doe open it?"
+
+
+def test_device_summary_gathers_every_variant(tmp_path, capsys):
+    import device_summary
+
+    ev = {"squad_v1.1_dev": {"f1": 81.25}, "doqa": {"answer_all": {"f1": 20.0}, "margin_0": {"HasAns_f1": 12.5, "NoAns_f1": 61.0}}}
+    for name, loss in (("main", 1.5), ("bare", 1.75)):
+        (tmp_path / name / "export").mkdir(parents=True)
+        metrics = {"total_steps": 1020, "epochs": [{"mean_loss": loss, "eval": ev}]}
+        (tmp_path / name / "export" / "metrics.json").write_text(json.dumps(metrics))
+    (tmp_path / "onnx").mkdir()
+    (tmp_path / "onnx" / "eval-int8.json").write_text(json.dumps({"squad_v1.1_dev": {"f1": 80.5}}))
+    device_summary.main(tmp_path, tmp_path / "metrics.json")
+    summary = json.loads((tmp_path / "metrics.json").read_text())
+    assert set(summary["variants"]) == {"main", "bare"} and summary["export"]["eval-int8"]["squad_v1.1_dev"]["f1"] == 80.5
+    table = capsys.readouterr().out
+    main_row = next(line for line in table.splitlines() if line.strip().startswith("main"))
+    assert main_row.split()[1:5] == ["1020", "1.500", "81.2", "-"] and "12.5" in main_row and "61.0" in main_row

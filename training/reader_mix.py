@@ -83,8 +83,9 @@ def load_source(name: str, train_dir: Path, dialogue: str) -> tuple[list[su.Exam
     changed = 0
     for ex in examples:
         ex.source = name
-        changed += queries.get(ex.qid, ex.question) != ex.question
-        ex.question = queries.get(ex.qid, ex.question)
+        if queries.get(ex.qid, ex.question) != ex.question:
+            ex.turn, ex.question = ex.question, queries[ex.qid]
+            changed += 1
     return examples, changed
 
 
@@ -108,8 +109,9 @@ def build(train_dir: Path, take: dict[str, int | None], distractors: float, unan
         unanswerable = [e for e in picked if not e.answers]
         repeats = unanswerable * (unanswerable_repeat - 1) if name == "squad" else []
         hard = su.HardNegatives(every).distractors(picked, distractors, seed) if distractors else []
+        turns = {f"{e.qid}-distractor": e.turn for e in picked}
         for d in hard:
-            d.source = name
+            d.source, d.turn = name, turns[d.qid]
         mix += picked + repeats + hard
         counts[name] = {"available": len(every), "rewritten": rewritten, "questions": len(picked), "unanswerable": len(unanswerable),
                         "unanswerable_repeats": len(repeats), "distractors": len(hard),
@@ -119,21 +121,25 @@ def build(train_dir: Path, take: dict[str, int | None], distractors: float, unan
 
 
 def save(path: Path, examples: list[su.Example], meta: dict) -> None:
-    """gzip JSON: contexts once, examples as [qid, question, context index, answers, starts, title, source]."""
+    """gzip JSON: contexts once, examples as [qid, question, context index, answers, starts, title,
+    source, turn as written ("" unless the question is its rewrite)]."""
     index: dict[str, int] = {}
-    rows = [[e.qid, e.question, index.setdefault(e.context, len(index)), e.answers, e.answer_starts, e.title, e.source]
+    rows = [[e.qid, e.question, index.setdefault(e.context, len(index)), e.answers, e.answer_starts, e.title, e.source, e.turn]
             for e in examples]
     path.parent.mkdir(parents=True, exist_ok=True)
     with gzip.open(path, "wt", encoding="utf-8", compresslevel=9) as fh:
         json.dump({"meta": meta, "contexts": list(index), "examples": rows}, fh, ensure_ascii=False)
 
 
-def load(path: Path) -> tuple[list[su.Example], dict]:
-    """The examples of a mix file, and its meta (arguments and per-source counts)."""
+def load(path: Path, sources: set[str] | None = None, bare: bool = False) -> tuple[list[su.Example], dict]:
+    """The examples of a mix file, and its meta (arguments and per-source counts). `sources`
+    keeps only those (an ablation: the mix without one set); `bare` asks the dialogue turns as
+    written instead of as rewritten (the other ablation), so one file serves every variant."""
     whole = su.load_json(path)
     contexts = whole["contexts"]
-    examples = [su.Example(qid, q, contexts[c], answers, starts, title, source)
-                for qid, q, c, answers, starts, title, source in whole["examples"]]
+    examples = [su.Example(qid, turn if bare and turn else q, contexts[c], answers, starts, title, source, turn)
+                for qid, q, c, answers, starts, title, source, turn in whole["examples"]
+                if sources is None or source in sources]
     return examples, whole["meta"]
 
 

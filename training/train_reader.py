@@ -73,6 +73,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     data = p.add_mutually_exclusive_group(required=True)
     data.add_argument("--train", type=Path, help="SQuAD 2.0-format training JSON (.json or .json.gz)")
     data.add_argument("--mix", type=Path, help="a training mix written by reader_mix.py (.json.gz)")
+    p.add_argument("--mix-sources", default=None, help="with --mix: keep only these sources (comma-separated)")
+    p.add_argument("--bare-dialogue", action="store_true", help="with --mix: dialogue turns as written, not rewritten")
     p.add_argument("--init-from-onnx", type=Path, default=None,
                    help="start from this reader ONNX's weights (e.g. qa/models/reader/model.onnx), not the base + a fresh head")
     p.add_argument("--overlap", type=Path, default=None, help="train paragraphs to drop (dev overlap)")
@@ -213,7 +215,8 @@ def mix_examples(args: argparse.Namespace) -> tuple[list[su.Example], dict]:
     samples it for a rehearsal."""
     import reader_mix
 
-    examples, meta = reader_mix.load(args.mix)
+    sources = set(args.mix_sources.split(",")) if args.mix_sources else None
+    examples, meta = reader_mix.load(args.mix, sources, args.bare_dialogue)
     if args.max_examples:
         examples = random.Random(args.seed).sample(examples, min(args.max_examples, len(examples)))
     return examples, {"mix": meta, "train_examples_used": len(examples)}
