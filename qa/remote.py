@@ -10,7 +10,7 @@ ERRORS: dict[int, type[QAError]] = {401: Unauthorized, 403: Forbidden, 404: NotF
 
 
 class Remote:
-    """`POST /ask` and `GET /documents/{doc_id}` of the server at `url`, over one connection."""
+    """`POST /ask`, `POST /chat` and `GET /documents/{doc_id}` of the server at `url`, over one connection."""
 
     def __init__(self, url: str, timeout: float = 120.0) -> None:
         import httpx  # imported on use: only the commands given --url need it
@@ -24,6 +24,11 @@ class Remote:
         body = {"question": question, "top_k": top_k, "collection": collection, "filters": filters or None,
                 "min_score": min_score}
         return self.request("POST", "/ask", json={k: v for k, v in body.items() if v is not None})
+
+    def chat(self, messages: list[dict], top_k: int, collection: str | None = None) -> dict:
+        """The `/chat` reply to the last message of `messages` (role, content), oldest first."""
+        body = {"messages": messages, "top_k": top_k, "collection": collection}
+        return self.request("POST", "/chat", json={k: v for k, v in body.items() if v is not None})
 
     def document(self, doc_id: str, collection: str | None = None) -> dict:
         return self.request("GET", f"/documents/{doc_id}", params={"collection": collection} if collection else None)

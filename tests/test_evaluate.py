@@ -154,6 +154,29 @@ def test_jsonl_and_its_errors(tmp_path):
         eval_data.load(tmp_path / "missing.json")
 
 
+def test_conversations_each_turn_after_the_turns_before_it_with_gold_answers():
+    s = eval_data.load(CUTS / "conversations-cut.jsonl")
+    assert s.kind == "conversations" and len(s.questions) == 6 and [c.title for c in s.corpus] == ["Acme Bakery", "Keeping basil"]
+    texts = {c.key: c.text for c in s.corpus}
+    assert "1998 after training in Paris.\u0085The bakery" in texts["Acme Bakery"]  # one line, not split there
+    turns = {q.qid: q for q in s.questions}
+    assert turns["D1_q#0"].history == () and not turns["D1_q#2"].answers and not turns["D1_q#2"].gold
+    # The unanswerable turn adds its question but no assistant message, as the widget sends it.
+    assert turns["D1_q#3"].history == (("user", "Who founded Acme Bakery?"), ("assistant", "Jane Doe"),
+                                       ("user", "When did she open it?"), ("assistant", "1998"),
+                                       ("user", "Does it sell wedding cakes?"))
+    for q in s.questions:
+        assert all(texts[key][a:b] in q.answers for key, a, b in q.gold) and bool(q.gold) == bool(q.answers)
+
+
+def test_conversations_errors_name_the_line(tmp_path):
+    bad = tmp_path / "dialogues.jsonl"
+    good = (CUTS / "conversations-cut.jsonl").read_text(encoding="utf-8").split("\n")[0]
+    bad.write_text(good + "\n" + '{"id": "x", "turns": [{"id": "t", "question": "Why?"}]}\n', encoding="utf-8")
+    with pytest.raises(InvalidInput, match="line 2: expected a dialogue"):
+        eval_data.load(bad)
+
+
 def test_sample_is_reproducible_and_keeps_the_corpus():
     s = eval_data.load(CUTS / "squad-v1.1-dev-cut.json")
     a, b = s.sample(10, seed=3), s.sample(10, seed=3)
@@ -183,6 +206,26 @@ def test_in_process_predictions_carry_citations_and_ranks(service):
     assert all(p.citation_exact for p in preds) and all(len(p.ranked) <= 20 and p.relevant for p in preds)
     summary = summarize(preds, seconds)
     assert summary["citations"]["exact"] == 1.0 and summary["retrieval"]["recall@20"] > 0
+
+
+def test_conversation_turns_are_asked_as_chat_asks_them(service):
+    class Recording(FirstWordsReader):
+        asked: list[str] = []
+
+        def read(self, question, hits):
+            self.asked.append(question)
+            return super().read(question, hits)
+
+    service._reader = reader = Recording()
+    s = eval_data.load(CUTS / "conversations-cut.jsonl")
+    batch, name, corpus = eval_run.prepare(service, s, "default", True, 3, None)
+    preds = {p.qid: p for p in eval_run.run(batch, s.questions, 4)[0]}
+    assert preds["D1_q#0"].query is None  # a first turn is asked as it is
+    followup = next(q for q in s.questions if q.qid == "D1_q#1")
+    rewrite, _ = service.chat(eval_run._turns(followup), 3, name)
+    assert rewrite.query == "When did Jane Doe open it?" == preds["D1_q#1"].query
+    assert "When did Jane Doe open it?" in reader.asked and "When did she open it?" not in reader.asked
+    assert all(p.relevant for p in preds.values() if p.golds)
 
 
 def test_http_replies_are_checked_against_the_served_text():

@@ -39,6 +39,8 @@ class Example:
     answers: list[str]
     answer_starts: list[int]
     title: str = ""
+    source: str = ""  # which training set it came from (reader_mix.py), for per-source counts
+    turn: str = ""  # the dialogue turn as written, when `question` is its rewrite (reader_mix.py)
 
 
 def load_json(path: Path) -> dict:

@@ -33,11 +33,18 @@ Design choices:
   (optimizer, scheduler, RNG) that `--resume` continues from.
 - Runs on CPU too (`--device cpu`, fp32), e.g. for a smoke test with
   `--max-examples 300 --max-steps 5`.
+- Beyond SQuAD (issue 16): `--mix FILE` trains on a mix built by `reader_mix.py` (SQuAD replay,
+  DoQA, SubjQA, TyDi QA, doc2dial, with their distractors; per-source counts in the metrics)
+  instead of `--train`; `--init-from-onnx qa/models/reader/model.onnx` continues from the shipped
+  reader's weights (`onnx_weights.py`) instead of the base with a fresh head. `--eval NAME=FILE`
+  adds gold-paragraph figures on other SQuAD-format sets (evaluation only). `training/device_run.sh`
+  is the whole GPU run.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import math
 import os
@@ -63,10 +70,18 @@ PART_BYTES = 15 * 1024 * 1024
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--base-model", type=Path, required=True, help="folder with config.json, model.safetensors, tokenizer.json")
-    p.add_argument("--train", type=Path, required=True, help="SQuAD 2.0-format training JSON (.json or .json.gz)")
+    data = p.add_mutually_exclusive_group(required=True)
+    data.add_argument("--train", type=Path, help="SQuAD 2.0-format training JSON (.json or .json.gz)")
+    data.add_argument("--mix", type=Path, help="a training mix written by reader_mix.py (.json.gz)")
+    p.add_argument("--mix-sources", default=None, help="with --mix: keep only these sources (comma-separated)")
+    p.add_argument("--bare-dialogue", action="store_true", help="with --mix: dialogue turns as written, not rewritten")
+    p.add_argument("--init-from-onnx", type=Path, default=None,
+                   help="start from this reader ONNX's weights (e.g. qa/models/reader/model.onnx), not the base + a fresh head")
     p.add_argument("--overlap", type=Path, default=None, help="train paragraphs to drop (dev overlap)")
     p.add_argument("--eval-v1", type=Path, default=None, help="SQuAD v1.1 dev for EM/F1 after training")
     p.add_argument("--eval-v2", type=Path, default=None, help="SQuAD 2.0 dev (half) for HasAns/NoAns")
+    p.add_argument("--eval", action="append", default=[], metavar="NAME=FILE",
+                   help="another SQuAD-format set for gold-paragraph figures after training (repeatable)")
     p.add_argument("--output-dir", type=Path, required=True, help="full checkpoints (for --resume)")
     p.add_argument("--export-dir", type=Path, default=None, help="fp16 weight parts + metrics after each epoch")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -106,10 +121,19 @@ def log(msg: str) -> None:
 # ----------------------------------------------------------------------- model
 
 
-def load_model(base: Path, device: torch.device) -> torch.nn.Module:
-    """Encoder weights from `base` (any float dtype) into an fp32 model with a fresh QA head."""
+def load_model(base: Path, device: torch.device, init_onnx: Path | None = None) -> torch.nn.Module:
+    """Encoder weights from `base` (any float dtype) into an fp32 model with a fresh QA head, or,
+    with `init_onnx`, every weight (head included) of a trained reader's ONNX file."""
     config = AutoConfig.from_pretrained(base)
     model = AutoModelForQuestionAnswering.from_config(config)
+    if init_onnx is not None:
+        import onnx_weights
+
+        state = {k: torch.from_numpy(v) for k, v in onnx_weights.state_dict(init_onnx).items()}
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        if [k for k in missing if "position_ids" not in k] or unexpected:
+            raise RuntimeError(f"{init_onnx} does not match: missing={missing} unexpected={unexpected}")
+        return model.to(device=device, dtype=torch.float32)
     state = {k: v.float() for k, v in load_file(str(base / "model.safetensors")).items()}
     prefix = model.base_model_prefix + "."
     if not any(k.startswith(prefix) for k in state):
@@ -165,7 +189,8 @@ def length_grouped_batches(lengths: np.ndarray, batch_size: int, rng: np.random.
     return [batches[i] for i in order]
 
 
-def load_training_features(args: argparse.Namespace, tok) -> tuple[dict[str, torch.Tensor], np.ndarray, dict]:
+def squad_examples(args: argparse.Namespace) -> tuple[list[su.Example], dict]:
+    """The SQuAD recipe of the shipped releases: one file, decontaminated, distractors added."""
     exclude = su.load_overlap(args.overlap) if args.overlap else set()
     examples = su.load_examples(args.train, exclude)
     n_all = len(examples)
@@ -175,19 +200,37 @@ def load_training_features(args: argparse.Namespace, tok) -> tuple[dict[str, tor
     n_unanswerable = sum(1 for e in examples if not e.answers)
     distractors = su.HardNegatives(examples).distractors(examples, args.distractors, args.seed) if args.distractors else []
     examples += [e for e in examples if not e.answers] * (args.unanswerable_repeat - 1) + distractors
-    t0 = time.time()
-    feats = su.build_features(tok, examples, with_labels=True)
-    ids, types, mask, lengths = su.pad_features(feats, args.max_length)
-    stats = {
+    return examples, {
         "train_examples_after_decontamination": n_all,
         "train_examples_used": len(examples),
         "unanswerable_used": n_unanswerable,
         "unanswerable_repeat": args.unanswerable_repeat,
         "distractors": len(distractors),
-        "train_windows": len(lengths),
-        "windows_labelled_cls": int(sum(1 for s in feats.start_positions if s == 0)),
         "excluded_paragraphs": len(exclude),
     }
+
+
+def mix_examples(args: argparse.Namespace) -> tuple[list[su.Example], dict]:
+    """A mix file as built (its distractors and repeats are in it already); `--max-examples`
+    samples it for a rehearsal."""
+    import reader_mix
+
+    sources = set(args.mix_sources.split(",")) if args.mix_sources else None
+    examples, meta = reader_mix.load(args.mix, sources, args.bare_dialogue)
+    if args.max_examples:
+        examples = random.Random(args.seed).sample(examples, min(args.max_examples, len(examples)))
+    return examples, {"mix": meta, "train_examples_used": len(examples)}
+
+
+def load_training_features(args: argparse.Namespace, tok) -> tuple[dict[str, torch.Tensor], np.ndarray, dict]:
+    examples, stats = mix_examples(args) if args.mix else squad_examples(args)
+    t0 = time.time()
+    feats = su.build_features(tok, examples, with_labels=True)
+    ids, types, mask, lengths = su.pad_features(feats, args.max_length)
+    stats["train_windows"] = len(lengths)
+    stats["windows_labelled_cls"] = int(sum(1 for s in feats.start_positions if s == 0))
+    if args.mix:
+        stats["windows_by_source"] = dict(collections.Counter(examples[i].source for i in feats.example_index))
     log(f"tokenised {len(examples)} examples -> {len(lengths)} windows in {time.time() - t0:.1f}s; {stats}")
     tensors = {
         "input_ids": torch.from_numpy(ids).long(),
@@ -348,7 +391,23 @@ def evaluate(model, tok, args: argparse.Namespace, device: torch.device) -> dict
         res["best_null_margin_on_this_set"] = m
         res["best_all_f1_on_this_set"] = f1
         results["squad_v2.0_dev_half"] = res
+    for spec in args.eval:
+        name, _, path = spec.partition("=")
+        results[name] = evaluate_file(model, tok, args, device, Path(path))
     return results
+
+
+def evaluate_file(model, tok, args: argparse.Namespace, device: torch.device, path: Path) -> dict:
+    """Gold-paragraph figures on any SQuAD-format set: v1 EM/F1, or HasAns/NoAns at margin 0
+    when it has unanswerable questions, plus F1 answering every question."""
+    ex = su.load_examples(path)[: args.max_eval_examples]
+    feats = su.build_features(tok, ex, with_labels=False)
+    s, e = predict_logits(model, feats, args.max_length, device)
+    preds = su.decode_predictions(ex, feats, s, e)
+    res = {"answer_all": su.squad_v1_scores([x for x in ex if x.answers], {q: p.text for q, p in preds.items()})}
+    if any(not x.answers for x in ex):
+        res["margin_0"] = su.squad_v2_scores(ex, su.v2_texts(preds, 0.0))
+    return res
 
 
 # ------------------------------------------------------------------------ main
@@ -367,7 +426,7 @@ def main(argv: list[str] | None = None) -> dict:
     if device.type == "cuda":
         data = {k: v.to(device) for k, v in data.items()}
 
-    model = load_model(args.base_model, device)
+    model = load_model(args.base_model, device, args.init_from_onnx)
     optimizer = make_optimizer(model, args.lr, args.weight_decay, device)
     steps_per_epoch = math.ceil(len(lengths) / args.batch_size)
     total = math.ceil(steps_per_epoch * args.epochs)

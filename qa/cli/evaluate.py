@@ -41,7 +41,9 @@ def eval_(file: Path | None, feedback_of: str | None, report_dir: Path | None, c
           collection: str | None, top_k: int | None, batch_size: int, data_dir: Path | None) -> None:
     """Evaluate a question file: EM/F1, retrieval recall@k/MRR/nDCG, abstention, citation
     exactness, latency. Reads JSON Lines ({"id", "question", "answers"}), SQuAD v1.1/v2.0 JSON,
-    or a BEIR folder (retrieval only, against its own corpus). Exits 1 when a --min-* gate fails.
+    a BEIR folder (retrieval only, against its own corpus), or conversations (JSON Lines of
+    {"context", "turns"}: each turn asked as /chat asks it, after the turns before it with their
+    gold answers). Exits 1 when a --min-* gate fails.
 
     \b
     Examples:
@@ -49,6 +51,7 @@ def eval_(file: Path | None, feedback_of: str | None, report_dir: Path | None, c
       qa eval squad-v1.1-dev.json --corpus-from-file --limit 300 --min-f1 0.5 --min-recall-at 5=0.8
       qa eval squad-v2.0-dev-half.json --corpus-from-file --sweep --tune
       qa eval scifact/ --report reports/scifact       # BEIR: qrels/test.tsv, or name another qrels file
+      qa eval doqa-cooking-dev-conversations.jsonl --corpus-from-file
       qa eval questions.jsonl --url http://127.0.0.1:8000
       qa eval --feedback docs --tune --report reports/feedback   # users' verdicts on collection docs
     """

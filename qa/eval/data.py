@@ -1,7 +1,10 @@
 """Question files for `qa eval`, recognised by their content, not their names.
 
-Three shapes: JSON Lines (`{"id", "question", "answers"}`), SQuAD v1.1 / v2.0 JSON, and BEIR
-folders (`corpus.jsonl`, `queries.jsonl`, `qrels/<split>.tsv`). Each loader also returns the
+Four shapes: JSON Lines (`{"id", "question", "answers"}`), SQuAD v1.1 / v2.0 JSON, BEIR
+folders (`corpus.jsonl`, `queries.jsonl`, `qrels/<split>.tsv`), and conversations (JSON Lines of
+dialogues over one context each, the DoQA format: `{"id", "context_title", "context", "turns":
+[{"id", "question", "answers", "is_impossible"}]}`, turns in order), whose turns are asked with
+the turns before them. Each loader also returns the
 file's own corpus, as the documents `--corpus-from-file` indexes: one document per SQuAD article
 (paragraphs separated by blank lines, so each becomes a passage) or per BEIR entry. A question's
 gold evidence is kept as character ranges of those documents (the span its answer stands in), so
@@ -36,7 +39,9 @@ class EvalQuestion:
     `relevant` holds (corpus key, grade) judgements for retrieval-only (BEIR) files. `wrong`
     holds answers known to be wrong ("not this answer", from users' feedback); with
     `gold_known` False nothing else is known of the right answer, so the question is scored
-    only against them. `feedback` is the export's summary of the verdicts behind the question."""
+    only against them. `feedback` is the export's summary of the verdicts behind the question.
+    `history` holds the (role, content) messages of a conversation before this question, oldest
+    first."""
 
     qid: str
     question: str
@@ -46,11 +51,12 @@ class EvalQuestion:
     wrong: tuple[str, ...] = ()
     gold_known: bool = True
     feedback: dict | None = field(default=None, compare=False, hash=False)
+    history: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
 class EvalSet:
-    """A loaded question file. `kind` is one of jsonl, squad1, squad2, beir."""
+    """A loaded question file. `kind` is one of jsonl, squad1, squad2, beir, conversations."""
 
     path: str
     kind: str
@@ -91,6 +97,8 @@ def load(path: Path) -> EvalSet:
         whole = None
     if isinstance(whole, dict) and isinstance(whole.get("data"), list):
         return load_squad(whole, str(path))
+    if _is_conversation(next((line for line in text.split("\n") if line.strip()), "")):
+        return load_conversations(text, str(path))
     return load_jsonl(text, str(path))
 
 
@@ -156,6 +164,51 @@ def _squad_question(qa: dict, key: str, context: str, base: int) -> EvalQuestion
         if start >= 0:
             gold.append((key, base + start, base + start + len(answer["text"])))
     return EvalQuestion(str(qa["id"]), qa["question"], _unique([a["text"] for a in answers]), tuple(dict.fromkeys(gold)))
+
+
+def _is_conversation(line: str) -> bool:
+    try:
+        row = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(row, dict) and isinstance(row.get("turns"), list) and "context" in row
+
+
+def load_conversations(text: str, source: str) -> EvalSet:
+    """Dialogues, each over its own context: the context becomes a SQuAD article (the same
+    document the SQuAD form of the file gives, so both forms share one indexed collection), and
+    each turn a question whose history is the turns before it.
+
+    The earlier answers in the history are the *gold* ones, as a user's dialogue would hold the
+    answer it was shown: each turn is then measured on its own, not on the system's earlier
+    mistakes (the "gold history" protocol of CoQA and QuAC). An earlier turn without an answer
+    adds no assistant message, as the widget sends nothing for a reply that abstained."""
+    articles, histories = [], {}
+    for number, line in enumerate(text.split("\n"), 1):  # not splitlines(): contexts hold U+0085
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            qas, history = [], []
+            for turn in row["turns"]:
+                answers = [] if turn.get("is_impossible") else [_as_squad(a) for a in turn.get("answers", [])]
+                qas.append({"id": str(turn["id"]), "question": turn["question"], "is_impossible": not answers, "answers": answers})
+                histories[str(turn["id"])] = tuple(history)
+                history += [("user", turn["question"])] + ([("assistant", answers[0]["text"])] if answers else [])
+            title = row.get("context_title") or row.get("title") or str(row.get("id", number))
+            articles.append({"title": title, "paragraphs": [{"context": row["context"], "qas": qas}]})
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise InvalidInput(f"{source}, line {number}: expected a dialogue {{\"context\", \"turns\": "
+                               f"[{{\"id\", \"question\", \"answers\"}}]}}") from None
+    squad = load_squad({"data": articles}, source)
+    questions = tuple(replace(q, history=histories[q.qid]) for q in squad.questions)
+    return replace(squad, kind="conversations", questions=questions)
+
+
+def _as_squad(answer) -> dict:
+    """DoQA's dev file gives answers as strings (found in the context by `_squad_question`), its
+    train file as SQuAD `{"text", "answer_start"}`."""
+    return answer if isinstance(answer, dict) else {"text": str(answer), "answer_start": -1}
 
 
 def load_beir(path: Path) -> EvalSet:

@@ -77,7 +77,8 @@ class Prediction:
 
     `top_text`/`top_score` are the best candidate whether or not it cleared the threshold (the
     sweep needs them); `answer` is what was served. `ranked` are retrieved ids (passages, or
-    documents for BEIR) best first; `relevant` the gold ids with grades, empty when unknown."""
+    documents for BEIR) best first; `relevant` the gold ids with grades, empty when unknown;
+    `query` what was asked instead of a conversation's turn (its rewrite), None otherwise."""
 
     qid: str
     question: str
@@ -93,6 +94,7 @@ class Prediction:
     timings: dict[str, float] = field(default_factory=dict)
     wrong: tuple[str, ...] = ()  # answers users marked wrong
     gold_known: bool = True  # False: only `wrong` is known, so EM/F1 cannot score it
+    query: str | None = None  # the question as asked, when a conversation rewrote it
 
     @property
     def has_answer(self) -> bool:

@@ -77,7 +77,8 @@ def prediction_row(p: Prediction) -> dict:
     citation = dict(p.citation or {}) or None
     if citation is not None:
         citation["exact"] = p.citation_exact
-    return {"id": p.qid, "question": p.question, "gold": list(p.golds), "prediction": p.answer,
+    asked = {"query": p.query} if p.query is not None else {}  # a conversation turn's rewrite
+    return {"id": p.qid, "question": p.question, **asked, "gold": list(p.golds), "prediction": p.answer,
             "top_candidate": p.top_text, "score": p.top_score if p.top_text is not None else None,
             "em": p.em if p.gold_known else None, "f1": round(p.f1, 4) if p.gold_known else None, "wrong": list(p.wrong), "citation": citation, "cited_gold": p.cited_gold,
             "retrieved": list(p.ranked), "relevant": sorted(p.relevant), "latency_ms": round(p.latency_ms, 2),

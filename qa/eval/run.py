@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from qa.conversation import Turn
 from qa.errors import InvalidInput
 from qa.eval.data import EvalQuestion, EvalSet
 from qa.eval.metrics import Prediction, f1_score
@@ -67,14 +68,22 @@ def in_process(service, collection: str, top_k: int, corpus: Corpus | None, dept
     gold passages are known. Latency is the service's own per-question accounting."""
 
     def run(questions: list[EvalQuestion]) -> tuple[list[Prediction], float]:
-        texts = [q.question for q in questions]
         started = time.perf_counter()
-        results = service.ask_batch(texts, top_k, collection)
+        if any(q.history for q in questions):
+            results = [r for _, r in service.chat_batch([_turns(q) for q in questions], top_k, collection)]
+        else:
+            results = service.ask_batch([q.question for q in questions], top_k, collection)
         seconds = time.perf_counter() - started
-        deep = service.retrieve_batch(texts, depth, collection) if corpus is not None else [r.retrieved for r in results]
+        asked = [r.question for r in results]  # a follow-up's query as rewritten, for recall@k too
+        deep = service.retrieve_batch(asked, depth, collection) if corpus is not None else [r.retrieved for r in results]
         return [_from_result(service, collection, q, r, h, corpus) for q, r, h in zip(questions, results, deep)], seconds
 
     return run
+
+
+def _turns(q: EvalQuestion) -> list[Turn]:
+    """A conversation's turn as `/chat` receives it: the messages before it, then the question."""
+    return [Turn(role, content) for role, content in q.history] + [Turn("user", q.question)]
 
 
 def _from_result(service, collection: str, q: EvalQuestion, result: Result, hits, corpus: Corpus | None) -> Prediction:
@@ -87,7 +96,7 @@ def _from_result(service, collection: str, q: EvalQuestion, result: Result, hits
     return Prediction(
         q.qid, q.question, q.answers, result.answer, top.text if top else None, top.score if top else -1.0,
         citation, exact, tuple(h.passage.passage_id for h in hits), gold_passages(q, corpus),
-        float(result.took_ms), dict(result.timings), q.wrong, q.gold_known,
+        float(result.took_ms), dict(result.timings), q.wrong, q.gold_known, result.question if q.history else None,
     )
 
 
@@ -114,8 +123,9 @@ def _documents(hits: list[Hit], corpus: Corpus, depth: int) -> tuple[str, ...]:
 
 
 def over_http(url: str, collection: str, top_k: int, timeout: float = 120.0) -> Batch:
-    """Questions to a running server's `POST /ask`, one request each, as a user sends them;
-    citations are checked against `GET /documents/{doc_id}`. Latency is the round trip."""
+    """Questions to a running server's `POST /ask` (a conversation's turn to `POST /chat`, with
+    the messages before it), one request each, as a user sends them; citations are checked
+    against `GET /documents/{doc_id}`. Latency is the round trip."""
     server = Remote(url, timeout)
     texts: dict[str, str] = {}
 
@@ -128,7 +138,10 @@ def over_http(url: str, collection: str, top_k: int, timeout: float = 120.0) -> 
         preds, seconds = [], 0.0
         for q in questions:
             started = time.perf_counter()
-            body = server.ask(q.question, top_k, collection)
+            if q.history:
+                body = server.chat([{"role": t.role, "content": t.content} for t in _turns(q)], top_k, collection)
+            else:
+                body = server.ask(q.question, top_k, collection)
             took = time.perf_counter() - started
             seconds += took
             preds.append(_from_json(q, body, took * 1000, document))
@@ -146,7 +159,8 @@ def _from_json(q: EvalQuestion, body: dict, latency_ms: float, document: Callabl
         exact = document(s["doc_id"])[s["start"] : s["end"]] == top["text"]
     return Prediction(q.qid, q.question, q.answers, body.get("answer"), top["text"] if top else None,
                       float(top["score"]) if top else -1.0, citation, exact, latency_ms=latency_ms,
-                      timings={"server_ms": float(body.get("took_ms") or 0.0)}, wrong=q.wrong, gold_known=q.gold_known)
+                      timings={"server_ms": float(body.get("took_ms") or 0.0)}, wrong=q.wrong, gold_known=q.gold_known,
+                      query=body.get("query"))
 
 
 def batches(questions: tuple[EvalQuestion, ...], size: int) -> Iterator[list[EvalQuestion]]:

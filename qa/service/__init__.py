@@ -148,9 +148,19 @@ class QAService(Writes):
         """Answer the last user message of a conversation. A follow-up ("Who developed it?") is
         first made to stand alone from the earlier turns (`qa/conversation.py`), here rather than
         in the widget, so every HTTP client gets the same context handling."""
-        self._check_question(turns[-1].content if turns else "")
-        rewritten = conversation.rewrite(turns)
-        return rewritten, self.ask(rewritten.query[: self.settings.max_question_chars], top_k, collection, filters, min_score)
+        return self.chat_batch([turns], top_k, collection, filters, min_score)[0]
+
+    def chat_batch(
+        self, conversations: list[list[conversation.Turn]], top_k: int | None = None, collection: str | None = None,
+        filters: Filters | None = None, min_score: float | None = None,
+    ) -> list[tuple[conversation.Rewrite, Result]]:
+        """`chat` for many conversations with one embedding call (evaluation asks dialogues so)."""
+        rewrites = []
+        for turns in conversations:
+            self._check_question(turns[-1].content if turns else "")
+            rewrites.append(conversation.rewrite(turns))
+        questions = [r.query[: self.settings.max_question_chars] for r in rewrites]
+        return list(zip(rewrites, self.ask_batch(questions, top_k, collection, filters, min_score)))
 
     def ask_batch(self, questions: list[str], top_k: int | None = None, collection: str | None = None,
                   filters: Filters | None = None, min_score: float | None = None) -> list[Result]:
