@@ -71,6 +71,14 @@ class KeyRing:
         if not key.may(scope, collection):
             raise Forbidden(f"this API key may not {scope} collection {collection!r}")
 
+    def may_read(self, authorization: str | None, collection: str) -> bool:
+        """Whether this caller sees the collection at all (listings leave out the others)."""
+        try:
+            self.check(authorization, collection, "read")
+        except (Unauthorized, Forbidden):
+            return False
+        return True
+
 
 def bearer_token(authorization: str | None) -> str | None:
     scheme, _, token = (authorization or "").partition(" ")

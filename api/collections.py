@@ -18,7 +18,7 @@ from api.auth import keyring, readable_collection, write_access
 from api.routes import get_service
 from api.schemas import DocumentSummary, ErrorOut
 from qa.config import COLLECTION_PATTERN
-from qa.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge, Unauthorized
+from qa.errors import InvalidInput, NotFound, PayloadTooLarge
 from qa.indexer import IndexReport
 from qa.ingest.uploads import Upload
 from qa.service import QAService
@@ -119,7 +119,7 @@ def collections(request: Request, service: QAService = Depends(get_service)) -> 
     """Collections this caller may read (private ones only with a key that reads them)."""
     ring, auth = keyring(request), request.headers.get("authorization")
     listed = []
-    for name in (n for n in service.collections() if _may_read(ring, auth, n)):
+    for name in (n for n in service.collections() if ring.may_read(auth, n)):
         try:
             listed.append(service.summary(name))
         except NotFound:  # dropped since it was listed
@@ -146,14 +146,6 @@ def drop(name: str = NAME, service: QAService = Depends(get_service)) -> dict:
 )
 def documents(request: Request, name: str = NAME, service: QAService = Depends(get_service)) -> list[dict]:
     return service.documents(readable_collection(request, name))
-
-
-def _may_read(ring, authorization: str | None, name: str) -> bool:
-    try:
-        ring.check(authorization, name, "read")
-    except (Unauthorized, Forbidden):
-        return False
-    return True
 
 
 async def read_files(request: Request, max_bytes: int, max_files: int) -> list[Upload]:

@@ -32,7 +32,7 @@ from api.openai.schemas import ERRORS, ChatCompletion, ChatCompletionRequest, Mo
 from api.routes import get_service
 from qa.conversation import Turn, check_length
 from qa.embed.tokens import count_tokens
-from qa.errors import Forbidden, Unauthorized
+from qa.errors import Unauthorized
 from qa.service import QAService
 
 log = logging.getLogger("verbatim.api.openai")
@@ -59,7 +59,7 @@ def models(request: Request, service: QAService = Depends(get_service)) -> dict:
     ring = authenticate(request)
     auth = request.headers.get("authorization")
     default = service.settings.collection
-    names = [n for n in service.collections() if _may_read(ring, auth, n)]
+    names = [n for n in service.collections() if ring.may_read(auth, n)]
     return {"object": "list", "data": [{"id": model_name(n, default), "object": "model", "created": 0} for n in names]}
 
 
@@ -130,14 +130,6 @@ def _usage(encoder: str, prompt: list[str], content: str) -> dict:
     if prompt_tokens is None or completion_tokens is None:
         return {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
     return {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens}
-
-
-def _may_read(ring: KeyRing, authorization: str | None, collection: str) -> bool:
-    try:
-        ring.check(authorization, collection, "read")
-    except (Unauthorized, Forbidden):  # this caller does not see the collection
-        return False
-    return True
 
 
 class SSEResponse(StreamingResponse):
