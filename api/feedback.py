@@ -21,7 +21,8 @@ from qa.feedback.log import Quote
 from qa.service import QAService
 
 router = APIRouter(tags=["feedback"])
-ERRORS = {code: {"model": ErrorOut} for code in (401, 403, 404, 413, 422, 429)}
+ERRORS = {code: {"model": ErrorOut} for code in (401, 403, 404, 413, 422, 429)} | {
+    400: {"model": ErrorOut, "description": "The body is not parseable JSON."}}
 PATH = "/feedback"
 
 

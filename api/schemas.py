@@ -10,7 +10,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSeriali
 from qa.config import CollectionName
 from qa.conversation import MAX_MESSAGE_CHARS
 from qa.ingest.uploads import UPLOAD_PREFIX
-from qa.retrieve.filters import Filters
+from qa.retrieve.filters import DOC_ID, Filters
 
 
 def _integral(value):
@@ -24,6 +24,8 @@ Integer = Annotated[int, BeforeValidator(_integral)]
 
 Text = Annotated[str, Field(min_length=1, max_length=500)]
 OneOrMore = Text | Annotated[list[Text], Field(min_length=1, max_length=100)]
+DocId = Annotated[str, Field(pattern=f"^{DOC_ID.pattern}$")]  # the rule `Filters.of` checks, stated in the schema
+DocIds = DocId | Annotated[list[DocId], Field(min_length=1, max_length=100)]
 
 
 class FiltersIn(BaseModel):
@@ -31,7 +33,7 @@ class FiltersIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"type": "md", "metadata": {"author": "Ann"}}]})
 
-    doc_id: OneOrMore | None = Field(None, description="Document ids, as GET /documents lists them.")
+    doc_id: DocIds | None = Field(None, description="Document ids, as GET /documents lists them.")
     path: OneOrMore | None = Field(
         None, description="Source path prefixes, or globs when they hold * ? [ (`*` crosses '/'): '/srv/docs/guide/', "
         "'*/guide/*.md', 'upload:*'. Paths are matched as indexed (the server's path of an indexed file, "

@@ -42,7 +42,13 @@ def is_pdf(doc: Document) -> bool:
     return PurePath(doc.path).suffix.lower() == ".pdf" and bool(doc.pages)
 
 
-@router.get("/documents/{doc_id}/view", name="document_view", response_class=HTMLResponse, responses=ERRORS,
+# The pages are HTML and PNG, their errors JSON: declared per status, since a route's
+# `response_class` would document its errors under the page's media type too.
+PAGE = {200: {"description": "The document as an HTML page.", "content": {"text/html": {"schema": {"type": "string"}}}}}
+IMAGE = {200: {"description": "The PDF page.", "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}}}
+
+
+@router.get("/documents/{doc_id}/view", name="document_view", responses=ERRORS | PAGE,
             summary="The document as a page, the cited words highlighted (and the PDF page beside it)")
 def view(doc_id: str, request: Request, start: int | None = START, end: int | None = END,
          collection: str | None = COLLECTION, service: QAService = Depends(get_service)) -> HTMLResponse:
@@ -62,7 +68,7 @@ def view(doc_id: str, request: Request, start: int | None = START, end: int | No
     return HTMLResponse(html, headers=HEADERS)
 
 
-@router.get("/documents/{doc_id}/pages/{number}.png", name="document_page", response_class=Response, responses=ERRORS,
+@router.get("/documents/{doc_id}/pages/{number}.png", name="document_page", responses=ERRORS | IMAGE,
             summary="A page of the original PDF as PNG, the cited words highlighted")
 def page_image(doc_id: str, request: Request, number: int = Path(..., ge=1), start: int | None = START,
                end: int | None = END, collection: str | None = COLLECTION,
