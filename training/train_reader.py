@@ -103,6 +103,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--max-steps", type=int, default=None, help="stop after N optimizer steps (smoke tests)")
     p.add_argument("--time-budget-s", type=float, default=None, help="shorten the schedule to fit this many seconds of training")
     p.add_argument("--resume", action="store_true", help="continue from --output-dir/checkpoint.pt")
+    p.add_argument("--checkpoint-every", type=int, default=0,
+                   help="also save a checkpoint every N steps inside an epoch (long CPU runs resume mid-epoch)")
     p.add_argument("--log-every", type=int, default=100)
     return p.parse_args(argv)
 
@@ -282,7 +284,9 @@ def slice_batch(data: dict[str, torch.Tensor], idx: np.ndarray, lengths: np.ndar
     return batch
 
 
-def save_checkpoint(path: Path, model, optimizer, sched: LinearSchedule, epoch: int, step: int) -> None:
+def save_checkpoint(path: Path, model, optimizer, sched: LinearSchedule, epoch: int, step: int, epoch_complete: bool = True) -> None:
+    """`epoch_complete` False marks a mid-epoch save: a resume re-enters that epoch and skips the
+    batches already seen (the batch order is a function of seed and epoch)."""
     path.mkdir(parents=True, exist_ok=True)
     state = {
         "model": model.state_dict(),
@@ -290,6 +294,7 @@ def save_checkpoint(path: Path, model, optimizer, sched: LinearSchedule, epoch: 
         "sched_total": sched.total,
         "epoch": epoch,
         "step": step,
+        "epoch_complete": epoch_complete,
         "torch_rng": torch.get_rng_state(),
         "numpy_rng": np.random.get_state(),
     }
@@ -413,6 +418,21 @@ def evaluate_file(model, tok, args: argparse.Namespace, device: torch.device, pa
 # ------------------------------------------------------------------------ main
 
 
+def fit_budget(args, sched: LinearSchedule, step: int, t_train: float, t_calib: float, steps_per_epoch: int,
+               device: torch.device) -> None:
+    """Shorten the schedule so training ends within `--time-budget-s`, re-measured every 100
+    steps from the last 100: on a shared CPU the step time moves with other work, and a schedule
+    fitted once at the start overruns. Never lengthens it. After `--resume` the budget counts from there."""
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    now = time.time()
+    per_step = (now - t_calib) / 100
+    fit = int((args.time_budget_s - (now - t_train)) / per_step) + step
+    if fit < sched.total:
+        log(f"step time {per_step * 1000:.1f} ms; schedule shortened from {sched.total} to {fit} steps ({fit / steps_per_epoch:.2f} epochs)")
+        sched.total = max(fit, step + 1)
+
+
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     set_seed(args.seed)
@@ -440,7 +460,8 @@ def main(argv: list[str] | None = None) -> dict:
         state = torch.load(ckpt, map_location=device, weights_only=False)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
-        sched.total, step, start_epoch = state["sched_total"], state["step"], state["epoch"] + 1
+        sched.total, step = state["sched_total"], state["step"]
+        start_epoch = state["epoch"] + (1 if state.get("epoch_complete", True) else 0)
         lr_sched = torch.optim.lr_scheduler.LambdaLR(optimizer, sched.factor, last_epoch=step - 1)
         torch.set_rng_state(state["torch_rng"])
         np.random.set_state(state["numpy_rng"])
@@ -454,7 +475,7 @@ def main(argv: list[str] | None = None) -> dict:
     for epoch in range(start_epoch, n_epochs):
         rng = np.random.default_rng(args.seed + epoch)  # same batches per epoch on resume
         batches = length_grouped_batches(lengths, args.batch_size, rng)
-        skip = step - epoch * steps_per_epoch  # non-zero only when an epoch was cut (never on resume)
+        skip = step - epoch * steps_per_epoch  # non-zero when resuming a mid-epoch checkpoint
         losses = []
         t_ep = time.time()
         for idx in batches[max(0, skip) :]:
@@ -464,19 +485,14 @@ def main(argv: list[str] | None = None) -> dict:
             lr_sched.step()
             step += 1
             losses.append(loss)
-            if step == 20:
+            if step % 100 == 20:  # the first 20 steps (warm-up of kernels, allocator) are not timed
+                if t_calib is not None and args.time_budget_s:
+                    fit_budget(args, sched, step, t_train, t_calib, steps_per_epoch, device)
                 if device.type == "cuda":
                     torch.cuda.synchronize()
                 t_calib = time.time()
-            if step == 120 and args.time_budget_s and t_calib is not None:
-                if device.type == "cuda":
-                    torch.cuda.synchronize()
-                per_step = (time.time() - t_calib) / 100
-                fit = int((args.time_budget_s - (time.time() - t_train)) / per_step) + step
-                log(f"step time {per_step * 1000:.1f} ms; planned {sched.total} steps, budget allows {fit}")
-                if fit < sched.total:
-                    sched.total = fit
-                    log(f"schedule shortened to {fit} steps ({fit / steps_per_epoch:.2f} epochs)")
+            if args.checkpoint_every and step % args.checkpoint_every == 0:
+                save_checkpoint(args.output_dir, model, optimizer, sched, epoch, step, epoch_complete=False)
             if step % args.log_every == 0:
                 log(f"epoch {epoch} step {step}/{sched.total} loss {np.mean(losses[-args.log_every:]):.4f} lr {lr_sched.get_last_lr()[0]:.2e}")
         ep = {"epoch": epoch, "step": step, "mean_loss": float(np.mean(losses)) if losses else None, "seconds": time.time() - t_ep}
