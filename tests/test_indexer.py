@@ -78,7 +78,7 @@ def test_crash_mid_write_leaves_previous_version(tmp_path, docs_dir, encoder, mo
     def boom(*args, **kwargs):
         raise KeyboardInterrupt("killed while writing")
 
-    monkeypatch.setattr(store.np, "save", boom)
+    monkeypatch.setattr(store, "write_rows", boom)  # killed while the vectors stream to disk
     with pytest.raises(KeyboardInterrupt):
         sync_paths(tmp_path, "default", [docs_dir], plan(encoder))
     monkeypatch.undo()

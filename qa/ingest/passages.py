@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from qa.text import SENTENCE_END, TERMINAL, TINY_WORDS, is_label
-from qa.types import Document, Passage
+from qa.types import Document, Offsets, Passage
 
 _BLOCK = re.compile(r"[^\n]*\S[^\n]*(?:\n[^\n]*\S[^\n]*)*")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*\S)\s*$")
@@ -229,4 +229,4 @@ def _passage(doc_id: str, unit: _Unit, text: str, offsets: list[int]) -> Passage
     start, end = min(offsets), offsets[-1] + 1
     passage_id = hashlib.sha256(f"{doc_id}:{start}:{end}".encode()).hexdigest()[:16]
     title, trail = unit.section
-    return Passage(passage_id, doc_id, title, unit.kind, start, end, text, tuple(offsets), trail)
+    return Passage(passage_id, doc_id, title, unit.kind, start, end, text, Offsets(offsets), trail)
