@@ -89,8 +89,11 @@ def index(paths: tuple[Path, ...], collection: str | None, data_dir: Path | None
     click.echo(
         f"{settings.collection}: {report.documents} documents, {report.passages} passages "
         f"(added {report.added}, removed {report.removed}, unchanged {report.unchanged}; "
-        f"embedded {report.embedded} passages in {report.seconds:.1f} s)"
+        f"embedded {report.embedded} passages in {report.seconds:.1f} s"
+        + (f"; {report.duplicates} duplicate passages reused a vector)" if report.duplicates else ")")
     )
+    if report.reembedded:
+        click.echo(f"Note: {report.reembedded}.", err=True)
     for why in getattr(report, "skipped", ()):
         click.echo(f"Skipped {why}", err=True)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from importlib.metadata import version
 from pathlib import Path
 
-from qa.embed.base import Encoder
+from qa.embed.base import Encoder, encode_unique
 from qa.errors import CorruptFile, NotFound, UnsupportedFile
 from qa.ingest.files import collect_files, read_document
 from qa.ingest.passages import split_passages
@@ -35,6 +35,8 @@ class IndexReport:
     seconds: float
     version: str
     skipped: tuple[str, ...] = ()  # unreadable files found in folders, each with the reason
+    duplicates: int = 0  # new passages whose text was already embedded in this run: vector reused
+    reembedded: str = ""  # why every stored passage was embedded again (the model or settings changed)
 
 
 @dataclass(frozen=True)
@@ -129,24 +131,32 @@ def rebuild(
     already indexed with the same model and settings."""
     started = time.perf_counter()
     documents = list({d.doc_id: d for d in documents}.values())
-    reusable = current is not None and compatible(current.manifest, plan.meta())
+    changes = changed_settings(current.manifest, plan.meta()) if current is not None else ""
     old_ids = set(current.documents) if current else set()
-    if reusable and old_ids == {d.doc_id for d in documents}:
+    if current is not None and not changes and old_ids == {d.doc_id for d in documents}:
         return current, _report(0, 0, len(documents), 0, current, started)
-    base = current if reusable else None
+    base = None if changes else current
     fresh = [p for d in documents if base is None or d.doc_id not in base.documents for p in split_passages(d, plan.max_words)]
-    vectors = plan.encoder.encode([p.searchable for p in fresh])
+    vectors, embedded = encode_unique(plan.encoder, [p.searchable for p in fresh])
     collection = as_store(where).write(name, base, documents, fresh, vectors, plan.meta())
     new_ids = {d.doc_id for d in documents}
-    added, removed = len(new_ids - old_ids) if reusable else len(new_ids), len(old_ids - new_ids)
-    return collection, _report(added, removed, len(new_ids) - added, len(fresh), collection, started)
+    added, removed = len(new_ids - old_ids) if base is not None else len(new_ids), len(old_ids - new_ids)
+    report = _report(added, removed, len(new_ids) - added, embedded, collection, started)
+    note = (f"every passage of collection {name!r} was embedded again because its {changes}; "
+            "this happens once: later runs reuse the new vectors") if changes and old_ids else ""
+    return collection, replace(report, duplicates=len(fresh) - embedded, reembedded=note)
+
+
+def changed_settings(manifest: dict, meta: dict) -> str:
+    """What differs between how a stored collection was built and this plan ("model X -> Y"), or
+    "" when its vectors can be reused; any difference means everything is embedded again."""
+    keys = ("model", "dim", "backend", "max_passage_words")
+    return "; ".join(f"{k} changed from {manifest.get(k)} to {meta[k]}" for k in keys if manifest.get(k) != meta[k])
 
 
 def compatible(manifest: dict, meta: dict) -> bool:
-    """Whether a stored collection was built with this plan's model and settings (its vectors
-    can be reused); otherwise everything is embedded again."""
-    keys = ("model", "dim", "backend", "max_passage_words")
-    return all(manifest.get(k) == meta[k] for k in keys)
+    """Whether a stored collection was built with this plan's model and settings."""
+    return not changed_settings(manifest, meta)
 
 
 def _under(path: str, roots: list[Path]) -> bool:

@@ -105,6 +105,7 @@ class QAService:
             documents = [current.document(doc_id) for doc_id in current.documents]
             collection, report = rebuild(self.store, name, current, documents, self.plan)
             self._install(name, collection)
+        log.warning("%s", report.reembedded)
         return report
 
     def index(self, paths: list[Path], collection: str | None = None) -> IndexReport:
@@ -113,6 +114,8 @@ class QAService:
             loaded, report = sync_paths(self.store, name, paths, self.plan)
             self._install(name, loaded)
         log.info("indexed %s: %s", name, report)
+        if report.reembedded:
+            log.warning("%s", report.reembedded)
         return report
 
     def add_documents(self, files: list[Upload], collection: str | None = None) -> tuple[IndexReport, list[Document]]:
