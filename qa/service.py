@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from qa import conversation
@@ -30,10 +30,22 @@ from qa.types import Document, Hit, Result
 log = logging.getLogger("verbatim")
 
 
-@dataclass
 class _Loaded:
-    collection: Collection
-    retriever: Retriever
+    """A loaded collection and its retriever, built on first use: `qa index` never searches, and
+    the retriever's BM25 statistics cost ~100 MB per 10k passages (benchmarks/RESULTS.md, ingest)."""
+
+    def __init__(self, collection: Collection, kind: str) -> None:
+        self.collection, self._kind = collection, kind
+        self._retriever: Retriever | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def retriever(self) -> Retriever:
+        if self._retriever is None:
+            with self._lock:  # request threads asking at once build it once
+                if self._retriever is None:
+                    self._retriever = make_retriever(self._kind, self.collection)
+        return self._retriever
 
 
 class QAService:
@@ -77,7 +89,13 @@ class QAService:
 
     def ensure_seeded(self, seeds_dir: Path) -> IndexReport | None:
         """On an empty data directory, index the seed corpus. On an existing one, bring the default
-        collection up to date when its files or the model changed (nothing re-embeds otherwise)."""
+        collection up to date when its files or the model changed (nothing re-embeds otherwise).
+        Then its retriever is built, so the first question does not pay for it."""
+        report = self._seed(seeds_dir)
+        _ = self._get(self.settings.collection).retriever
+        return report
+
+    def _seed(self, seeds_dir: Path) -> IndexReport | None:
         name = self.settings.collection
         current = self.store.load(name)
         if current is None:
@@ -146,7 +164,10 @@ class QAService:
     def _install(self, name: str, collection: Collection) -> None:
         current = self._loaded.get(name)
         if current is None or current.collection.version != collection.version:
-            self._loaded[name] = _Loaded(collection, make_retriever(self.store.kind, collection))
+            self._loaded[name] = _Loaded(collection, self.store.kind)
+            if collection.manifest.get("model") != self.encoder.name:
+                log.warning("collection %r was embedded with %s, questions now with %s: its next write (`qa index`, "
+                            "an upload) embeds it again, once", name, collection.manifest.get("model"), self.encoder.name)
 
     def _get(self, name: str | None) -> _Loaded:
         """The loaded collection, reloaded when another process (say `qa index` beside `qa serve`)
