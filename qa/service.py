@@ -92,6 +92,8 @@ class QAService:
         collection up to date when its files or the model changed (nothing re-embeds otherwise).
         Then its retriever is built, so the first question does not pay for it."""
         report = self._seed(seeds_dir)
+        if report is not None and report.reembedded:
+            log.warning("%s", report.reembedded)  # `qa serve` has no other way to say it
         _ = self._get(self.settings.collection).retriever
         return report
 
@@ -123,7 +125,6 @@ class QAService:
             documents = [current.document(doc_id) for doc_id in current.documents]
             collection, report = rebuild(self.store, name, current, documents, self.plan)
             self._install(name, collection)
-        log.warning("%s", report.reembedded)
         return report
 
     def index(self, paths: list[Path], collection: str | None = None) -> IndexReport:
@@ -132,8 +133,6 @@ class QAService:
             loaded, report = sync_paths(self.store, name, paths, self.plan)
             self._install(name, loaded)
         log.info("indexed %s: %s", name, report)
-        if report.reembedded:
-            log.warning("%s", report.reembedded)
         return report
 
     def add_documents(self, files: list[Upload], collection: str | None = None) -> tuple[IndexReport, list[Document]]:

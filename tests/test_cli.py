@@ -39,3 +39,16 @@ def test_errors_print_message_and_exit_nonzero(tmp_path):
     assert "Traceback" not in missing.stderr
     empty = qa("ask", "   ", "--collection", "none", data_dir=data)
     assert empty.returncode == 1 and "Error:" in empty.stderr and "Traceback" not in empty.stderr
+
+
+def test_switching_encoder_re_embeds_once_and_says_so(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    monkeypatch.setenv("QA_ENCODER", "onnx")
+    assert qa("index", str(DATA / "docs"), data_dir=data).returncode == 0
+    monkeypatch.delenv("QA_ENCODER")  # the default: int8
+    switched = qa("index", str(DATA / "docs"), data_dir=data)
+    assert switched.returncode == 0, switched.stderr
+    assert switched.stderr.count("model changed from all-MiniLM-L6-v2 to all-MiniLM-L6-v2-onnx-int8") == 1
+    assert switched.stderr.startswith("Note: every passage of collection 'default' was embedded again")
+    again = qa("index", str(DATA / "docs"), data_dir=data)
+    assert "embedded 0 passages" in again.stdout and "Note:" not in again.stderr
