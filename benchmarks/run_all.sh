@@ -19,5 +19,5 @@ step serve-torch    $PY benchmarks/serve_latency.py --encoder torch --rounds 3
 step ask-cli        $PY benchmarks/ask_cli.py --calls 10
 step peer           $PY benchmarks/haystack_peer.py --questions 150
 step scale-100k     $PY benchmarks/scale.py --sizes 100000 --backends faiss faiss-hnsw
-step ingest         $PY benchmarks/ingest.py --encoder onnx
+step ingest         $PY benchmarks/ingest.py --memory 10000
 step scale-1m       $PY benchmarks/scale.py --sizes 1000000 --backends faiss

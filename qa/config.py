@@ -106,8 +106,9 @@ class Settings(BaseSettings):
     max_passage_words: int = Field(180, ge=20, description="Longer paragraphs are split at sentences.")
     encode_batch_size: int = Field(64, ge=1)
     encoder: Literal["torch", "onnx", "onnx-int8"] = Field(
-        "onnx", description="Embedding runtime: ONNX Runtime (fp32: the same vectors as torch, no torch import "
-        "after a one-off export on first use; int8: faster, its own model name), or sentence-transformers on torch."
+        "onnx-int8", description="Embedding runtime: ONNX Runtime, int8 (2-3x faster than fp32 on 2 cores, retrieval "
+        "within 0.005 of it: benchmarks/RESULTS.md; its own model name) or fp32 (the same vectors as torch), no torch "
+        "import after a one-off export on first use; or sentence-transformers on torch."
     )
     model_cache: Path | None = Field(None, description="Where the ONNX export is kept; default <data_dir>/cache.")
     cache_size: int = Field(

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.embed.base import Encoder
+from qa.embed.base import Encoder, encode_unique
 from qa.errors import CorruptFile, EmptyFile, NotFound, UnsupportedFile
 from qa.ingest.files import read_document, walk
 from qa.ingest.passages import split_passages
@@ -38,12 +38,15 @@ class IndexReport:
     seconds: float
     version: str | None  # None: the run left no document, so the collection was removed
     skipped: tuple[str, ...] = ()  # files found in folders and left out (unsupported, empty, unreadable), each with the reason
+    duplicates: int = 0  # new passages whose text was already embedded in this run: vector reused
+    reembedded: str = ""  # why every stored passage was embedded again (the model or settings changed)
 
     def summary(self) -> str:
         """One line for people: what `qa index` prints and the server logs."""
         skipped = f", skipped {len(self.skipped)} files" if self.skipped else ""
+        reused = f"; {self.duplicates} duplicate passages reused a vector" if self.duplicates else ""
         return (f"{self.documents} documents, {self.passages} passages (added {self.added}, removed {self.removed}, "
-                f"unchanged {self.unchanged}{skipped}; embedded {self.embedded} passages in {self.seconds:.1f} s)")
+                f"unchanged {self.unchanged}{skipped}; embedded {self.embedded} passages in {self.seconds:.1f} s{reused})")
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,7 @@ class IndexProgress:
 
 
 SILENT = IndexProgress()
-EMBED_CHUNK = 256  # passages per progress step; the encoder batches within each
+EMBED_CHUNK = 1024  # passages per progress step; the encoder sorts and batches within each (its CHUNK)
 
 
 def sync_paths(
@@ -190,17 +193,27 @@ def rebuild(
         as_store(where).drop(name)  # callers hold the writer lock, as `Store.drop` asks
         removed = len(current.documents) if current else 0
         return None, IndexReport(0, removed, 0, 0, 0, 0, round(time.perf_counter() - started, 3), None)
-    reusable = current is not None and compatible(current.manifest, plan.meta())
+    changes = changed_settings(current.manifest, plan.meta()) if current is not None else ""
     old_ids = set(current.documents) if current else set()
-    if reusable and old_ids == {d.doc_id for d in documents}:
+    if current is not None and not changes and old_ids == {d.doc_id for d in documents}:
         return current, _report(0, 0, len(documents), 0, current, started)
-    base = current if reusable else None
+    base = None if changes else current
     fresh = [p for d in documents if base is None or d.doc_id not in base.documents for p in split_passages(d, plan.max_words)]
-    vectors = _encode(plan.encoder, [p.searchable for p in fresh], progress)
+    vectors, embedded = encode_unique(lambda texts: _encode(plan.encoder, texts, progress), [p.searchable for p in fresh])
     collection = as_store(where).write(name, base, documents, fresh, vectors, plan.meta())
     new_ids = {d.doc_id for d in documents}
-    added, removed = len(new_ids - old_ids) if reusable else len(new_ids), len(old_ids - new_ids)
-    return collection, _report(added, removed, len(new_ids) - added, len(fresh), collection, started)
+    added, removed = len(new_ids - old_ids) if base is not None else len(new_ids), len(old_ids - new_ids)
+    report = _report(added, removed, len(new_ids) - added, embedded, collection, started)
+    note = (f"every passage of collection {name!r} was embedded again because its {changes}; "
+            "this happens once: later runs reuse the new vectors") if changes and old_ids else ""
+    return collection, replace(report, duplicates=len(fresh) - embedded, reembedded=note)
+
+
+def changed_settings(manifest: dict, meta: dict) -> str:
+    """What differs between how a stored collection was built and this plan ("model X -> Y"), or
+    "" when its vectors can be reused; any difference means everything is embedded again."""
+    keys = ("model", "dim", "backend", "max_passage_words")
+    return "; ".join(f"{k} changed from {manifest.get(k)} to {meta[k]}" for k in keys if manifest.get(k) != meta[k])
 
 
 def _encode(encoder: Encoder, texts: list[str], progress: IndexProgress):
@@ -218,10 +231,8 @@ def _encode(encoder: Encoder, texts: list[str], progress: IndexProgress):
 
 
 def compatible(manifest: dict, meta: dict) -> bool:
-    """Whether a stored collection was built with this plan's model and settings (its vectors
-    can be reused); otherwise everything is embedded again."""
-    keys = ("model", "dim", "backend", "max_passage_words")
-    return all(manifest.get(k) == meta[k] for k in keys)
+    """Whether a stored collection was built with this plan's model and settings."""
+    return not changed_settings(manifest, meta)
 
 
 def _under(path: str, roots: list[Path]) -> bool:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
 
@@ -29,6 +30,66 @@ class Document:
         return None
 
 
+class Offsets(Sequence[int]):
+    """The document offset of each character of a passage's text, kept as runs of consecutive
+    offsets. Text copied from one stretch of a document is one run; a tuple held one Python int
+    per character (~40 bytes each), so a collection's offsets outweighed its text and vectors
+    together, and indexing 100k passages needed gigabytes."""
+
+    __slots__ = ("_starts", "_origins", "_length")
+
+    def __init__(self, values: Iterable[int] = ()) -> None:
+        starts: list[int] = []
+        origins: list[int] = []
+        length, previous = 0, None
+        for length, value in enumerate(values, 1):
+            if previous is None or value != previous + 1:
+                starts.append(length - 1)
+                origins.append(value)
+            previous = value
+        self._starts, self._origins, self._length = tuple(starts), tuple(origins), length
+
+    @classmethod
+    def from_runs(cls, runs: Iterable[tuple[int, int]], length: int) -> Offsets:
+        """From (index in the text, document offset) pairs where the runs start, as stored."""
+        made = cls()
+        pairs = list(runs)
+        made._starts, made._origins, made._length = tuple(i for i, _ in pairs), tuple(o for _, o in pairs), length
+        return made
+
+    def runs(self) -> list[tuple[int, int]]:
+        """(index in the text, document offset) where each run starts: the compact stored form."""
+        return list(zip(self._starts, self._origins))
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return Offsets(self[i] for i in range(*index.indices(self._length)))
+        if index < 0:
+            index += self._length
+        if not 0 <= index < self._length:
+            raise IndexError("offset index out of range")
+        run = bisect_right(self._starts, index) - 1
+        return self._origins[run] + index - self._starts[run]
+
+    def __iter__(self) -> Iterator[int]:
+        ends = self._starts[1:] + (self._length,)
+        for start, end, origin in zip(self._starts, ends, self._origins):
+            yield from range(origin, origin + end - start)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Offsets):
+            return (self._starts, self._origins, self._length) == (other._starts, other._origins, other._length)
+        return isinstance(other, Sequence) and tuple(self) == tuple(other)
+
+    __hash__ = None  # type: ignore[assignment]  # equal to a tuple, so never a dict key
+
+    def __repr__(self) -> str:
+        return f"Offsets(runs={self.runs()}, length={self._length})"
+
+
 @dataclass(frozen=True)
 class Passage:
     """A retrievable unit of a document.
@@ -46,9 +107,13 @@ class Passage:
     start: int  # document offset of the first character
     end: int  # document offset just past the last character
     text: str
-    offsets: tuple[int, ...] = field(repr=False, compare=False)
+    offsets: Offsets = field(repr=False, compare=False)  # any sequence of ints is made compact
     # The section and the labels under it ("Voice of the World", "Opinion"): searched, not shown.
     headings: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.offsets, Offsets):
+            object.__setattr__(self, "offsets", Offsets(self.offsets))
 
     @property
     def searchable(self) -> str:

@@ -59,3 +59,14 @@ def test_index_names_each_skipped_file_and_shows_no_bars_in_a_pipe(tmp_path):
     assert out.returncode == 0, out.stderr
     assert out.stderr.splitlines() == ["Skipped empty.md: no text found in the file", "Skipped logo.png: unsupported file type (.png)"]
     assert len(out.stdout.splitlines()) == 1 and "skipped 2 files" in out.stdout
+def test_switching_encoder_re_embeds_once_and_says_so(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    monkeypatch.setenv("QA_ENCODER", "onnx")
+    assert qa("index", str(DATA / "docs"), data_dir=data).returncode == 0
+    monkeypatch.delenv("QA_ENCODER")  # the default: int8
+    switched = qa("index", str(DATA / "docs"), data_dir=data)
+    assert switched.returncode == 0, switched.stderr
+    assert switched.stderr.count("model changed from all-MiniLM-L6-v2 to all-MiniLM-L6-v2-onnx-int8") == 1
+    assert switched.stderr.startswith("Note: every passage of collection 'default' was embedded again")
+    again = qa("index", str(DATA / "docs"), data_dir=data)
+    assert "embedded 0 passages" in again.stdout and "Note:" not in again.stderr

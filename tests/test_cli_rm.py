@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+from qa.config import Settings
+from qa.embed.onnx_encoder import model_name
 from qa.indexer import IndexPlan, add_documents
 from qa.ingest.files import parse_document
 from qa.store import local as store
@@ -12,7 +14,7 @@ from tests.conftest import HashEncoder
 
 
 class SameNameEncoder(HashEncoder):
-    name, dim = "all-MiniLM-L6-v2", 384
+    name, dim = model_name(Settings().embed_model, Settings().encoder == "onnx-int8"), 384  # the default's
 
 
 def qa(*args, data_dir):

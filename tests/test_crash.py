@@ -70,7 +70,7 @@ def test_kill_9_during_indexing_loses_nothing(tmp_path):
     corpus, data, log = tmp_path / "corpus", tmp_path / "data", tmp_path / "index.log"
     write_corpus(corpus, range(10), "wild")
     # The ONNX encoder exports itself once per cache folder: not inside a run whose time is the yardstick.
-    make_encoder("onnx", Settings().embed_model, Path(os.environ["QA_MODEL_CACHE"])).warm_up()
+    make_encoder(Settings().encoder, Settings().embed_model, Path(os.environ["QA_MODEL_CACHE"])).warm_up()
     started = time.monotonic()
     assert start_index(corpus, data, log).wait(timeout=300) == 0, log.read_text()[-2000:]
     full_run = time.monotonic() - started  # the last good version, and how long a run takes

@@ -1,6 +1,7 @@
 """The ONNX encoder: same vectors as sentence-transformers (fp32), its own name for int8."""
 
 import logging
+import os
 import warnings
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 
 from qa.embed.factory import make_encoder
-from qa.embed.onnx_encoder import model_name
+from qa.embed.onnx_encoder import length_buckets, model_name
 from qa.errors import InvalidInput
 
 TEXTS = [
@@ -48,3 +49,26 @@ def test_onnx_fp32_matches_torch(tmp_path, caplog):
     # one, unpadded) gives the vector it got in the padded batch of four.
     alone = np.concatenate([onnx.encode([text]) for text in TEXTS])
     assert (alone * a).sum(axis=1).min() > 0.99999
+
+
+def test_length_buckets_cover_every_row_once_longest_first():
+    lengths = [5, 40, 7, 40, 12, 3, 30, 300]
+    batches = length_buckets(lengths, 3, 100)
+    assert [len(b) for b in batches] == [1, 2, 3, 2]  # 300 alone (over budget), 40+40, 30+12+7, 5+3
+    assert sorted(np.concatenate(batches).tolist()) == list(range(len(lengths)))
+    flat = [lengths[i] for b in batches for i in b]
+    assert flat == sorted(lengths, reverse=True)  # neighbours in length share a batch: little padding
+    assert all(len(b) * lengths[b[0]] <= 100 for b in batches if len(b) > 1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("runtime", ["onnx", "onnx-int8"])
+def test_bucketed_batches_give_each_text_its_own_vector(tmp_path, runtime):
+    """Sorting, bucketing and padding change nothing but float noise: every text's vector is the
+    one it gets encoded alone (no padding at all), and it comes back in its own row."""
+    texts = [f"{w} " * n + "end." for n, w in [(3, "alpha"), (90, "beta"), (17, "gamma"), (300, "delta"), (1, "eps")] * 7]
+    encoder = make_encoder(runtime, "all-MiniLM-L6-v2", Path(os.environ["QA_MODEL_CACHE"]), batch_size=4)
+    together = encoder.encode(texts)
+    alone = np.vstack([encoder.encode([t]) for t in texts])
+    assert np.abs(together - alone).max() < 1e-4
+    assert (together[:5] @ together[:5].T).argmax(axis=1).tolist() == list(range(5))

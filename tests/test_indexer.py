@@ -60,6 +60,27 @@ def test_model_change_re_embeds_everything(tmp_path, docs_dir, encoder):
     second, report = sync_paths(tmp_path, "default", [docs_dir], plan(other))
     assert report.embedded == len(second.passages) and other.texts_encoded == len(second.passages)
     assert second.manifest["model"] == "other-model"
+    assert "model changed from test-hash to other-model" in report.reembedded  # said once, plainly
+    _, again = sync_paths(tmp_path, "default", [docs_dir], plan(other))
+    assert again.embedded == 0 and again.reembedded == ""
+
+
+def test_a_passage_repeated_across_pages_is_embedded_once(tmp_path, encoder):
+    """Navigation and boilerplate on every page: one trip through the model, yet every page keeps
+    its own passage, with its own offsets, citing its own document."""
+    nav = "Navigation: index, modules, next, previous, Python documentation home page."
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i, topic in enumerate(["lists grow by appending", "tuples never change", "sets drop repeats"]):
+        (docs / f"page{i}.txt").write_text(f"{nav}\n\nOn this page, {topic} in a sentence long enough to stand alone.\n")
+    built, report = sync_paths(tmp_path / "data", "default", [docs], plan(encoder))
+    navs = [i for i, p in enumerate(built.passages) if p.text == nav]
+    assert len(navs) == 3 and len({built.passages[i].doc_id for i in navs}) == 3
+    assert report.duplicates == 2 and report.embedded == len(built.passages) - 2 == encoder.texts_encoded
+    assert all(np.array_equal(built.vectors[navs[0]], built.vectors[i]) for i in navs)
+    for i in navs:
+        p = built.passages[i]
+        assert built.document(p.doc_id).text[p.start : p.end] == nav
 
 
 def test_reload_round_trips(tmp_path, docs_dir, encoder):
@@ -78,7 +99,7 @@ def test_crash_mid_write_leaves_previous_version(tmp_path, docs_dir, encoder, mo
     def boom(*args, **kwargs):
         raise KeyboardInterrupt("killed while writing")
 
-    monkeypatch.setattr(store.np, "save", boom)
+    monkeypatch.setattr(store, "write_rows", boom)  # killed while the vectors stream to disk
     with pytest.raises(KeyboardInterrupt):
         sync_paths(tmp_path, "default", [docs_dir], plan(encoder))
     monkeypatch.undo()

@@ -2,12 +2,16 @@ import random
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from qa.errors import CorruptFile, InvalidInput, UnsupportedFile
 from qa.ingest.files import collect_files, parse_document, read_document
 from qa.ingest.markup import Block
 from qa.ingest.passages import MAX_PASSAGE_CHARS, render, split_passages
+from qa.store.rows import passage_from, passage_row
 from qa.text import sentence_bounds
+from qa.types import Offsets, Passage
 from tests.conftest import DATA, SEED_FILE
 from tests.scaling import assert_linear
 
@@ -158,3 +162,21 @@ def test_a_word_of_a_megabyte_is_split_at_the_character_bound():
 def test_hostile_layouts_split_in_linear_time(layout, n):
     """Each took from 18 s to minutes at 8n before (regexes and scans that were quadratic)."""
     assert_linear(lambda size: split_passages(parse_document(layout(size).encode(), "/x/hostile.txt", "hostile")), n)
+@given(st.lists(st.integers(min_value=0, max_value=60), max_size=40))
+def test_compact_offsets_behave_as_the_tuple_they_replace(values):
+    """Runs instead of one int per character: the same sequence, indexes, slices and stored rows."""
+    offsets = Offsets(values)
+    assert list(offsets) == values and len(offsets) == len(values) and offsets == tuple(values)
+    assert [offsets[i] for i in range(-len(values), len(values))] == values + values if values else True
+    assert offsets[2:7] == tuple(values[2:7]) and offsets[::-1] == tuple(values[::-1])
+    with pytest.raises(IndexError):
+        offsets[len(values)]
+    text = "x" * len(values)
+    row = passage_row(Passage("p", "d", "", "text", 0, 1, text, tuple(values)))
+    assert row["offset_breaks"] == [[i, o] for i, o in enumerate(values) if i == 0 or o != values[i - 1] + 1]
+    assert passage_from(row).offsets == offsets
+
+
+def test_offsets_cost_a_run_per_stretch_not_an_int_per_character(seed):
+    _, passages = seed
+    assert 50 * sum(len(p.offsets.runs()) for p in passages) < sum(len(p.text) for p in passages)

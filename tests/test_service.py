@@ -43,7 +43,20 @@ def test_model_change_rebuilds_instead_of_answering_wrong(tmp_path, docs_dir, en
     fresh = QAService(settings, encoder=NewModel(), reader=FirstWordsReader())
     report = fresh.ensure_seeded(docs_dir)
     assert report.embedded > 0 and fresh.health()["model"] == "new-model"
+    assert "model changed from test-hash to new-model" in report.reembedded
     assert fresh.ask("Vidu?").answers  # the 32-d question vector fits the rebuilt index
+
+
+def test_a_collection_of_another_model_is_reported_when_loaded(tmp_path, docs_dir, encoder, caplog):
+    settings = Settings(data_dir=tmp_path / "data", seeds_dir=docs_dir)
+    QAService(settings, encoder=encoder, reader=FirstWordsReader()).ensure_seeded(docs_dir)
+
+    class NewModel(HashEncoder):
+        name = "new-model"
+
+    with caplog.at_level("WARNING", logger="verbatim"):
+        QAService(settings, encoder=NewModel(), reader=FirstWordsReader()).documents()
+    assert "embedded with test-hash, questions now with new-model" in caplog.text
 
 
 def test_citations_point_at_the_exact_document_characters(service, docs_dir):

@@ -35,6 +35,8 @@ def index(paths: tuple[Path, ...], collection: str | None, data_dir: Path | None
     service = indexing_service(settings)
     with IndexProgress(shown=sys.stderr.isatty()) as progress:  # a log or a pipe gets the summary alone
         report = service.index(list(paths) or [settings.seeds_dir], settings.collection, progress)
+    if report.reembedded:
+        click.echo(f"Note: {report.reembedded}.", err=True)
     for why in report.skipped:
         click.echo(f"Skipped {why}", err=True)
     click.echo(f"{settings.collection}: {report.summary()}")

@@ -37,3 +37,13 @@ def offline() -> None:
     """Make every Hugging Face library refuse the network instead of hanging on it."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def encode_unique(encode: Callable[[list[str]], np.ndarray], texts: list[str]) -> tuple[np.ndarray, int]:
+    """One vector per text, each distinct text through `encode` once: the navigation and
+    boilerplate that survive extraction on every page of a manual cost one passage, not one per
+    page. Returns the vectors (row i for texts[i]) and how many texts were embedded."""
+    first: dict[str, int] = {}
+    rows = np.fromiter((first.setdefault(t, len(first)) for t in texts), dtype=np.int64, count=len(texts))
+    vectors = encode(list(first))
+    return (vectors if len(first) == len(texts) else vectors[rows]), len(first)

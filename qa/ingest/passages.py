@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from qa.ingest.headings import HEADING, heading_text
 from qa.ingest.markup import Block, hard_line, scan_blocks
 from qa.text import SENTENCE_END, TERMINAL, TINY_WORDS, is_label
-from qa.types import Document, Passage
+from qa.types import Document, Offsets, Passage
 
 _CAPTION = re.compile(r"\(\s*photo\b|^photo\s*:", re.IGNORECASE)
 # A hyphen before whitespace and a lower-case letter: an extraction scar, not a real dash.
@@ -283,4 +283,4 @@ def _passage(doc_id: str, unit: _Unit, text: str, offsets: list[int]) -> Passage
     start, end = min(offsets), offsets[-1] + 1
     passage_id = hashlib.sha256(f"{doc_id}:{start}:{end}".encode()).hexdigest()[:16]
     title, trail = unit.section
-    return Passage(passage_id, doc_id, title, unit.kind, start, end, text, tuple(offsets), trail)
+    return Passage(passage_id, doc_id, title, unit.kind, start, end, text, Offsets(offsets), trail)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from qa import conversation
 from qa.cache import LRU, QuestionVectors
@@ -34,10 +34,22 @@ from qa.types import Document, Hit, Result
 log = logging.getLogger("verbatim")
 
 
-@dataclass
 class _Loaded:
-    collection: Collection
-    retriever: Retriever
+    """A loaded collection and its retriever, built on first use: `qa index` never searches, and
+    the retriever's BM25 statistics cost ~100 MB per 10k passages (benchmarks/RESULTS.md, ingest)."""
+
+    def __init__(self, collection: Collection, kind: str) -> None:
+        self.collection, self._kind = collection, kind
+        self._retriever: Retriever | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def retriever(self) -> Retriever:
+        if self._retriever is None:
+            with self._lock:  # request threads asking at once build it once
+                if self._retriever is None:
+                    self._retriever = make_retriever(self._kind, self.collection)
+        return self._retriever
 
 
 class QAService(Writes):
@@ -87,7 +99,10 @@ class QAService(Writes):
             return
         current = self._loaded.get(name)
         if current is None or current.collection.version != collection.version:
-            self._loaded[name] = _Loaded(collection, make_retriever(self.store.kind, collection))
+            self._loaded[name] = _Loaded(collection, self.store.kind)
+            if collection.manifest.get("model") != self.encoder.name:
+                log.warning("collection %r was embedded with %s, questions now with %s: its next write (`qa index`, "
+                            "an upload) embeds it again, once", name, collection.manifest.get("model"), self.encoder.name)
 
     def _get(self, name: str | None) -> _Loaded:
         """The loaded collection, reloaded when another process (say `qa index` beside `qa serve`)

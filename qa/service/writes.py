@@ -24,7 +24,15 @@ class Writes:
 
     def ensure_seeded(self, seeds_dir: Path) -> IndexReport | None:
         """On an empty data directory, index the seed corpus. On an existing one, bring the default
-        collection up to date when its files or the model changed (nothing re-embeds otherwise)."""
+        collection up to date when its files or the model changed (nothing re-embeds otherwise).
+        Then its retriever is built, so the first question does not pay for it."""
+        report = self._seed(seeds_dir)
+        if report is not None and report.reembedded:
+            log.warning("%s", report.reembedded)  # `qa serve` has no other way to say it
+        _ = self._get(self.settings.collection).retriever
+        return report
+
+    def _seed(self, seeds_dir: Path) -> IndexReport | None:
         name = self.settings.collection
         current = self.store.load(name)
         if current is None:

@@ -14,6 +14,7 @@ import os
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -96,33 +97,49 @@ def _load(data_dir: Path, name: str) -> LocalCollection | None:
 
 
 def save(
-    data_dir: Path, name: str, documents: list[Document], passages: list[Passage], vectors: np.ndarray, meta: dict
+    data_dir: Path, name: str, documents: list[Document], passages: list[Passage], blocks: Iterable[np.ndarray], meta: dict
 ) -> LocalCollection:
-    """Write a complete new version and switch `CURRENT` to it atomically."""
+    """Write a complete new version and switch `CURRENT` to it atomically. The vectors arrive in
+    `blocks` (rows in passage order) and go to disk as they come; the version then reads them back
+    mapped, as `load` does, so no full copy of them is ever held besides the index's own."""
     folder = collection_dir(data_dir, name)
     folder.mkdir(parents=True, exist_ok=True)
     version = f"v{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     tmp = folder / f".tmp-{version}"
     tmp.mkdir()
-    manifest = _manifest(version, documents, passages, vectors, meta)
+    write_jsonl(tmp / "documents.jsonl", (asdict(d) for d in documents))
+    write_jsonl(tmp / "passages.jsonl", (passage_row(p) for p in passages))
+    write_rows(tmp / "vectors.npy", blocks, len(passages), int(meta["dim"]))
+    vectors = np.load(tmp / "vectors.npy", mmap_mode="r")
+    manifest = _manifest(version, documents, passages, meta)
     index = make_index(meta["backend"], int(meta["dim"]))
     index.add(np.arange(len(passages), dtype=np.int64), vectors)
     manifest["index"] = describe(index)  # the FAISS type chosen for this size (flat, IVF, ...)
-    write_jsonl(tmp / "documents.jsonl", (asdict(d) for d in documents))
-    write_jsonl(tmp / "passages.jsonl", (passage_row(p) for p in passages))
-    with open(tmp / "vectors.npy", "wb") as handle:
-        np.save(handle, vectors)
     index.save(tmp / f"index.{meta['backend']}")
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
     fsync_files(tmp)
-    os.rename(tmp, folder / version)
+    os.rename(tmp, folder / version)  # the mapping follows the file: same inode
     previous = current_version(data_dir, name)
     replace_text(folder / "CURRENT", version)
     prune(folder, keep={version, previous})
     return LocalCollection(name, manifest, {d.doc_id: d for d in documents}, passages, vectors, index)
 
 
-def _manifest(version: str, documents: list[Document], passages: list[Passage], vectors, meta: dict) -> dict:
+def write_rows(path: Path, blocks: Iterable[np.ndarray], rows: int, dim: int) -> None:
+    """A .npy file of `rows` float32 vectors written block by block (what `np.save` writes, without
+    the whole matrix in memory first). Refuses a row count other than announced in its header."""
+    written = 0
+    with open(path, "wb") as handle:
+        np.lib.format.write_array_header_1_0(handle, {"descr": "<f4", "fortran_order": False, "shape": (rows, dim)})
+        for block in blocks:
+            block = np.ascontiguousarray(block, dtype="<f4").reshape(-1, dim)
+            handle.write(block.tobytes())
+            written += len(block)
+    if written != rows:
+        raise ValueError(f"{path}: {written} vector rows written, {rows} announced")
+
+
+def _manifest(version: str, documents: list[Document], passages: list[Passage], meta: dict) -> dict:
     fingerprint = hashlib.sha256("\n".join(sorted(d.sha256 for d in documents)).encode()).hexdigest()
     return {
         "format_version": FORMAT_VERSION,
@@ -177,19 +194,20 @@ class LocalStore:
         meta: dict,
     ) -> LocalCollection:
         """A new version holding `documents`: the passages and vectors of those in `current` are
-        reused, the others come from `fresh` (their passages, in document order) and `vectors`."""
+        reused, the others come from `fresh` (their passages, in document order) and `vectors`.
+        Vectors go to disk a document at a time, never gathered into one more matrix."""
         rows_of, kept_of = rows_by_document(fresh), rows_by_document(current.passages if current else [])
         passages: list[Passage] = []
-        rows: list[np.ndarray] = []
+        sources: list[tuple[np.ndarray, list[int]]] = []
         for doc in documents:
             if current is not None and doc.doc_id in current.documents:
-                passages.extend(current.passages[i] for i in kept_of.get(doc.doc_id, []))
-                rows.extend(current.vectors[i] for i in kept_of.get(doc.doc_id, []))
+                rows, matrix, pool = kept_of.get(doc.doc_id, []), current.vectors, current.passages
             else:
-                passages.extend(fresh[i] for i in rows_of.get(doc.doc_id, []))
-                rows.extend(vectors[i] for i in rows_of.get(doc.doc_id, []))
-        matrix = np.vstack(rows).astype(np.float32) if rows else np.zeros((0, int(meta["dim"])), np.float32)
-        return save(self.data_dir, name, documents, passages, matrix, meta)
+                rows, matrix, pool = rows_of.get(doc.doc_id, []), vectors, fresh
+            passages.extend(pool[i] for i in rows)
+            sources.append((matrix, rows))
+        blocks = (matrix[rows] for matrix, rows in sources if rows)
+        return save(self.data_dir, name, documents, passages, blocks, meta)
 
 
 def rows_by_document(passages: list[Passage]) -> dict[str, list[int]]:

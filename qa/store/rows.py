@@ -3,22 +3,18 @@ written by one backend reads back identically from another."""
 
 from __future__ import annotations
 
-from qa.types import Document, Passage
+from qa.types import Document, Offsets, Passage
 
 
 def passage_row(p: Passage) -> dict:
     """Offsets are stored as the points where they stop running consecutively: compact, exact."""
-    breaks = [[i, o] for i, o in enumerate(p.offsets) if i == 0 or o != p.offsets[i - 1] + 1]
     row = {k: getattr(p, k) for k in ("passage_id", "doc_id", "section", "kind", "start", "end", "text", "headings")}
-    return {**row, "offset_breaks": breaks}
+    return {**row, "offset_breaks": [list(run) for run in p.offsets.runs()]}
 
 
 def passage_from(row: dict) -> Passage:
     breaks = row.pop("offset_breaks")
-    offsets: list[int] = []
-    for (i, origin), nxt in zip(breaks, breaks[1:] + [[len(row["text"]), None]]):
-        offsets.extend(range(origin, origin + nxt[0] - i))
-    return Passage(**row, offsets=tuple(offsets))
+    return Passage(**row, offsets=Offsets.from_runs(map(tuple, breaks), len(row["text"])))
 
 
 def document_from(row: dict) -> Document:
