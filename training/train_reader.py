@@ -103,6 +103,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--max-steps", type=int, default=None, help="stop after N optimizer steps (smoke tests)")
     p.add_argument("--time-budget-s", type=float, default=None, help="shorten the schedule to fit this many seconds of training")
     p.add_argument("--resume", action="store_true", help="continue from --output-dir/checkpoint.pt")
+    p.add_argument("--max-empty-windows", type=int, default=None,
+                   help="keep at most this many windows without the answer per example (default: all)")
     p.add_argument("--checkpoint-every", type=int, default=0,
                    help="also save a checkpoint every N steps inside an epoch (long CPU runs resume mid-epoch)")
     p.add_argument("--log-every", type=int, default=100)
@@ -228,6 +230,9 @@ def load_training_features(args: argparse.Namespace, tok) -> tuple[dict[str, tor
     examples, stats = mix_examples(args) if args.mix else squad_examples(args)
     t0 = time.time()
     feats = su.build_features(tok, examples, with_labels=True)
+    if args.max_empty_windows is not None:
+        stats["windows_before_cap"] = len(feats.input_ids)
+        feats = su.cap_empty_windows(feats, args.max_empty_windows, args.seed)
     ids, types, mask, lengths = su.pad_features(feats, args.max_length)
     stats["train_windows"] = len(lengths)
     stats["windows_labelled_cls"] = int(sum(1 for s in feats.start_positions if s == 0))
