@@ -33,6 +33,7 @@ Choices:
 from __future__ import annotations
 
 import argparse
+import collections
 import gzip
 import json
 import random
@@ -98,13 +99,48 @@ def rewritten_queries(conversations: Path) -> dict[str, str]:
             for q in load(conversations).questions}
 
 
+def hold_out(examples: list[su.Example], n: int, seed: int) -> tuple[list[su.Example], list[su.Example]]:
+    """(kept, held out): whole articles drawn at random until they hold >= n questions, so no
+    held-out paragraph or dialogue is ever trained on. The held-out questions calibrate the new
+    reader's score on its new domains: a calibration fit on questions the reader was trained on
+    would learn its overconfidence there."""
+    titles = sorted({e.title for e in examples})
+    random.Random(seed).shuffle(titles)
+    chosen: set[str] = set()
+    held = 0
+    per_title = collections.Counter(e.title for e in examples)
+    for title in titles:
+        if held >= n:
+            break
+        chosen.add(title)
+        held += per_title[title]
+    return [e for e in examples if e.title not in chosen], [e for e in examples if e.title in chosen]
+
+
+def write_squad(path: Path, examples: list[su.Example]) -> None:
+    """SQuAD 2.0 JSON (what `qa eval` and fit_calibrator.py read), questions as the mix asks them."""
+    articles: dict[str, dict[str, list]] = {}
+    for e in examples:
+        qa = {"id": e.qid, "question": e.question, "is_impossible": not e.answers,
+              "answers": [{"text": a, "answer_start": s} for a, s in zip(e.answers, e.answer_starts)]}
+        articles.setdefault(e.title, {}).setdefault(e.context, []).append(qa)
+    data = [{"title": t, "paragraphs": [{"context": c, "qas": qas} for c, qas in paras.items()]} for t, paras in articles.items()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"version": "v2.0", "data": data}, ensure_ascii=False))
+
+
 def build(train_dir: Path, take: dict[str, int | None], distractors: float, unanswerable_repeat: int,
-          dialogue: str, seed: int) -> tuple[list[su.Example], dict]:
-    """The mix and its per-source counts. `take[name]` is how many questions to sample (None: all)."""
+          dialogue: str, seed: int, held_out: dict[str, int] | None = None,
+          held_out_dir: Path | None = None) -> tuple[list[su.Example], dict]:
+    """The mix and its per-source counts. `take[name]` is how many questions to sample (None: all);
+    `held_out[name]` questions (whole articles) are set aside first into `held_out_dir`."""
     mix: list[su.Example] = []
     counts: dict[str, dict] = {}
     for name, n in take.items():
         every, rewritten = load_source(name, train_dir, dialogue)
+        if held_out and held_out.get(name):
+            every, aside = hold_out(every, held_out[name], seed)
+            write_squad(held_out_dir / f"{name}-held-out.json", aside)
         picked = every if n is None or n >= len(every) else random.Random(seed).sample(every, n)
         unanswerable = [e for e in picked if not e.answers]
         repeats = unanswerable * (unanswerable_repeat - 1) if name == "squad" else []
@@ -163,11 +199,15 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--unanswerable-repeat", type=int, default=2, help="SQuAD replay's unanswerable questions, times")
     p.add_argument("--dialogue", choices=("rewrite", "bare"), default="rewrite")
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--hold-out", action="append", default=[], metavar="NAME=N",
+                   help="set aside whole articles with >= N questions of a source (for calibration), never trained on")
     args = p.parse_args(argv)
     take = parse_take(args.take)
-    examples, counts = build(args.train_dir, take, args.distractors, args.unanswerable_repeat, args.dialogue, args.seed)
+    held_out = {name: int(n) for name, _, n in (spec.partition("=") for spec in args.hold_out)}
+    examples, counts = build(args.train_dir, take, args.distractors, args.unanswerable_repeat, args.dialogue, args.seed,
+                             held_out, args.out.parent)
     meta = {"take": take, "distractors": args.distractors, "unanswerable_repeat": args.unanswerable_repeat,
-            "dialogue": args.dialogue, "seed": args.seed, "counts": counts}
+            "dialogue": args.dialogue, "seed": args.seed, "held_out": held_out, "counts": counts}
     save(args.out, examples, meta)
     print(json.dumps(meta, indent=1))
     return meta
