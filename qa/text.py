@@ -42,6 +42,17 @@ def sentence_bounds(text: str) -> list[tuple[int, int]]:
     return [(a, a + len(text[a:b].rstrip())) for a, b in zip(cuts, cuts[1:]) if text[a:b].strip()]
 
 
+def enclosing_sentence(text: str, start: int, end: int, max_words: int = 80) -> tuple[int, int]:
+    """The whole sentence(s) around a span, or the span itself when they run past `max_words`
+    (a sentence that long is a list or a table row the splitter could not cut)."""
+    bounds = sentence_bounds(text)
+    lo = next((a for a, b in bounds if a <= start < b), start)
+    hi = next((b for a, b in bounds if a < end <= b), end)
+    if lo > start or hi < end or len(text[lo:hi].split()) > max_words:
+        return start, end
+    return _trim_edges(text, lo, hi)  # a list item's bullet is not part of its sentence
+
+
 def is_label(piece: str) -> bool:
     """A few words with no closing punctuation: a byline ("By LIN Yuchen") or a sub-head."""
     return len(piece.split()) < TINY_WORDS and not piece.rstrip().endswith(TERMINAL)

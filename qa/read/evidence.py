@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from qa.text import stem, tokenize
+from qa.text import STOPWORDS, stem, tokenize
 from qa.types import TermWeights
 
 
@@ -51,6 +51,26 @@ def expected_types(question: str) -> set[str]:
         if re.search(pattern, q):
             return labels
     return {"NP"}
+
+
+# "What is a generator?", "What does os.makedirs do?", "Define idempotent": the answer is the
+# sentence that defines, not a fragment of it. "What is the capital of France?" or "What is the
+# largest state?" ask for a thing, so a term with a function word or a superlative is not one.
+_DEFINITIONAL = re.compile(
+    r"^\s*(?:what (?:is|are) (?:an? |the )?(?P<term>[^?]+?)|what (?:does|do) (?P<subject>[^?]+?) (?:do|mean)|"
+    r"(?:define|explain) (?P<other>[^?]+?))\s*\??\s*$",
+    re.IGNORECASE,
+)
+_NOT_A_TERM = re.compile(r"\b(?:" + "|".join(sorted(STOPWORDS)) + r"|most|least|first|last|\w{3,}est)\b", re.IGNORECASE)
+
+
+def is_definitional(question: str) -> bool:
+    """Whether the question asks what something is or does (its answer is a defining sentence)."""
+    m = _DEFINITIONAL.match(question)
+    if m is None:
+        return False
+    term = m.group("term")
+    return term is None or (len(term.split()) <= 4 and not _NOT_A_TERM.search(term))
 
 
 _NUMERIC = {"CARDINAL", "QUANTITY", "MONEY", "PERCENT", "NUM", "DATE", "TIME"}

@@ -9,9 +9,9 @@ from functools import cached_property
 from pathlib import Path
 
 from qa.read.calibrate import Calibrator, Evidence
-from qa.read.evidence import coverage, type_prior
+from qa.read.evidence import coverage, is_definitional, type_prior
 from qa.read.span_model import DEFAULT_MODEL_DIR, SpanCandidate, SpanModel
-from qa.text import clip_span, is_label
+from qa.text import clip_span, enclosing_sentence, is_label
 from qa.types import Hit, Passage, Span
 
 
@@ -76,6 +76,7 @@ class NeuralReader:
         question: str, hits: list[Hit], looked: tuple[list[SpanCandidate], list[float]]
     ) -> list[tuple[Hit, int, int, Evidence]]:
         candidates, nulls = looked
+        whole_sentence = is_definitional(question)
         covered = [coverage(question, h.passage.searchable, h.weights) for h in hits]
         best_null = min(nulls, default=1.0)
         clusters = _clusters(candidates)
@@ -84,6 +85,8 @@ class NeuralReader:
         for best, p_cluster in clusters:
             hit = hits[best.context_index]
             start, end = clip_span(hit.passage.text, best.start, best.end)
+            if whole_sentence:  # the model was trained on SQuAD's short spans: it gives a fragment
+                start, end = enclosing_sentence(hit.passage.text, start, end)
             evidence = Evidence(
                 p_cluster, best.null_score, covered[best.context_index], type_prior(question, hit.passage.text[start:end]),
                 hit.rank, hit.dense, best_null, top[1] if p_cluster == top[0] else top[0],
