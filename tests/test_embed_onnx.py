@@ -72,3 +72,16 @@ def test_bucketed_batches_give_each_text_its_own_vector(tmp_path, runtime):
     alone = np.vstack([encoder.encode([t]) for t in texts])
     assert np.abs(together - alone).max() < 1e-4
     assert (together[:5] @ together[:5].T).argmax(axis=1).tolist() == list(range(5))
+
+
+def test_quantising_logs_no_preprocessing_hint(tmp_path, caplog):
+    """onnxruntime's quantiser logs a pre-processing hint on the root logger; a user's first
+    `qa index` shows nothing of it."""
+    from qa.embed.onnx_encoder import quantize
+
+    cache = Path(os.environ["QA_MODEL_CACHE"])
+    make_encoder("onnx", "all-MiniLM-L6-v2", cache).encode(["export once"])
+    with caplog.at_level(logging.WARNING):
+        quantize(cache / "onnx" / "all-MiniLM-L6-v2" / "model.onnx", tmp_path / "int8.onnx")
+    assert (tmp_path / "int8.onnx").is_file()
+    assert not [r for r in caplog.records if "quantization" in r.getMessage()]
