@@ -12,11 +12,14 @@ ERRORS: dict[int, type[QAError]] = {401: Unauthorized, 403: Forbidden, 404: NotF
 class Remote:
     """`POST /ask`, `POST /chat` and `GET /documents/{doc_id}` of the server at `url`, over one connection."""
 
-    def __init__(self, url: str, timeout: float = 120.0) -> None:
+    def __init__(self, url: str, api_key: str | None = None, timeout: float = 120.0) -> None:
+        """`api_key` (the caller's `QA_API_KEY`) goes as `Authorization: Bearer`: a server with
+        keys answers a private collection, or any with `QA_PRIVATE_COLLECTIONS=*`, only with one."""
         import httpx  # imported on use: only the commands given --url need it
 
         self.url = url.rstrip("/")
-        self.client = httpx.Client(base_url=self.url, timeout=timeout)
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else None
+        self.client = httpx.Client(base_url=self.url, timeout=timeout, headers=headers)
 
     def ask(self, question: str, top_k: int, collection: str | None = None, filters: dict | None = None,
             min_score: float | None = None) -> dict:

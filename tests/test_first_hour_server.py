@@ -27,15 +27,15 @@ GUIDE = {
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     data = tmp_path_factory.mktemp("first-hour") / "data"
-    with running_server(data, {"QA_API_KEY": KEY}) as url:
+    with running_server(data, {"QA_API_KEY": KEY, "QA_PRIVATE_COLLECTIONS": "vault"}) as url:
         r = httpx.post(f"{url}/collections/guide/documents", headers=AUTH, timeout=120,
                        files=[("files", (name, text.encode())) for name, text in GUIDE.items()])
         assert r.status_code == 200, r.text
         yield url, data
 
 
-def qa(*args, data):
-    env = {**os.environ, "QA_DATA_DIR": str(data)}
+def qa(*args, data, **env_vars):
+    env = {**os.environ, "QA_DATA_DIR": str(data), **env_vars}
     return subprocess.run([sys.executable, "-m", "qa.cli", *args], capture_output=True, text=True, env=env, timeout=300)
 
 
@@ -48,6 +48,24 @@ def test_ask_over_url_prints_what_the_local_ask_prints(server):
     assert {a["source"]["title"] for a in body["answers"]} <= {"Setup"} and body["min_score"] == 0.15
     missing = qa("ask", VIDU, "--url", url, "-c", "nope", data=data)
     assert missing.returncode == 1 and missing.stderr.startswith(f"Error: {url}/ask answered 404: collection 'nope' does not exist")
+
+
+def test_ask_and_eval_over_url_send_the_api_key(server, tmp_path):
+    """A private collection answers `qa ask --url` and `qa eval --url` only with the caller's
+    QA_API_KEY, sent as the bearer key; without it the server's 401 is the CLI's error."""
+    url, data = server
+    r = httpx.post(f"{url}/collections/vault/documents", headers=AUTH, timeout=120,
+                   files=[("files", ("vault.md", b"# Vault\n\nThe vault door opens at seven in the morning every weekday.\n"))])
+    assert r.status_code == 200, r.text
+    question = "When does the vault door open?"
+    refused = qa("ask", question, "--url", url, "-c", "vault", data=data)
+    assert refused.returncode == 1 and "answered 401" in refused.stderr and "Traceback" not in refused.stderr
+    answered = qa("ask", question, "--url", url, "-c", "vault", data=data, QA_API_KEY=KEY)
+    assert answered.returncode == 0 and "seven in the morning" in answered.stdout, answered.stderr
+    questions = tmp_path / "vault.jsonl"
+    questions.write_text(json.dumps({"id": "v1", "question": question, "answers": ["at seven in the morning"]}) + "\n")
+    evaluated = qa("eval", str(questions), "--url", url, "-c", "vault", data=data, QA_API_KEY=KEY)
+    assert evaluated.returncode == 0 and "questions" in evaluated.stdout, evaluated.stderr
 
 
 def test_filters_and_min_score_over_every_question_endpoint(server):

@@ -16,7 +16,8 @@ from qa.cli.base import service_for, settings_from
 @click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON (same shape as POST /ask).")
 @click.option("--top-k", "-k", type=click.IntRange(1, 50), default=None, help="Answers to show [env QA_TOP_K].")
 @click.option("--collection", "-c", default=None, help="[env QA_COLLECTION; with --url, none: the server's default]")
-@click.option("--url", default=None, help="Ask a running server (e.g. http://127.0.0.1:8000) instead of loading the models here.")
+@click.option("--url", default=None, help="Ask a running server (e.g. http://127.0.0.1:8000) instead of loading the models here; "
+              "sends QA_API_KEY, when set, as its bearer key.")
 @click.option("--doc-id", "doc_ids", multiple=True, metavar="ID", help="Only from this document (repeatable).")
 @click.option("--path", "paths", multiple=True, metavar="PREFIX|GLOB",
               help="Only from documents whose source path starts with PREFIX or matches GLOB (repeatable).")
@@ -41,7 +42,7 @@ def ask(question: str, as_json: bool, top_k: int | None, collection: str | None,
         from qa.remote import Remote
 
         named = settings.collection if "collection" in settings.model_fields_set else None
-        result = Remote(url).ask(question, settings.top_k, named, filters, min_score)
+        result = Remote(url, settings.api_key).ask(question, settings.top_k, named, filters, min_score)
     else:
         from qa.retrieve.filters import Filters
 

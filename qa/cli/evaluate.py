@@ -22,7 +22,8 @@ from qa.config import Settings
 @click.option("--corpus-from-file", is_flag=True,
               help="Index the file's own contexts (SQuAD articles, BEIR documents) into a throw-away "
               "collection named by their fingerprint; a second run reuses it without embedding.")
-@click.option("--url", default=None, help="Ask a running server (e.g. http://127.0.0.1:8000) over HTTP instead of in-process.")
+@click.option("--url", default=None, help="Ask a running server (e.g. http://127.0.0.1:8000) over HTTP instead of in-process; "
+              "sends QA_API_KEY, when set, as its bearer key.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Evaluate a random sample of N questions.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the --limit sample.")
 @click.option("--sweep", is_flag=True, help="Print answer rate, F1 and EM across abstention thresholds.")
@@ -78,7 +79,7 @@ def _evaluate(settings: Settings, evalset, url: str | None, from_file: bool, tun
         if from_file or evalset.retrieval_only or tune:
             raise InvalidInput("--url evaluates a server's own collection: it cannot take --corpus-from-file, "
                                "--tune or a BEIR folder (index the corpus on the server and name it with --collection)")
-        batch, meta["collection"], meta["url"] = eval_run.over_http(url, settings.collection, settings.top_k), settings.collection, url
+        batch, meta["collection"], meta["url"] = eval_run.over_http(url, settings.collection, settings.top_k, settings.api_key), settings.collection, url
     else:
         service = service_for(settings)
         batch, meta["collection"], corpus = eval_run.prepare(

@@ -122,11 +122,11 @@ def _documents(hits: list[Hit], corpus: Corpus, depth: int) -> tuple[str, ...]:
     return tuple(keys)[:depth]
 
 
-def over_http(url: str, collection: str, top_k: int, timeout: float = 120.0) -> Batch:
+def over_http(url: str, collection: str, top_k: int, api_key: str | None = None, timeout: float = 120.0) -> Batch:
     """Questions to a running server's `POST /ask` (a conversation's turn to `POST /chat`, with
     the messages before it), one request each, as a user sends them; citations are checked
     against `GET /documents/{doc_id}`. Latency is the round trip."""
-    server = Remote(url, timeout)
+    server = Remote(url, api_key, timeout)
     texts: dict[str, str] = {}
 
     def document(doc_id: str) -> str:
