@@ -119,14 +119,14 @@ def _reply(service: QAService, turns: list[Turn], collection: str, body: ChatCom
                      "query": rewritten.query, "rewrite": rewritten.rule, "collection": collection,
                      "min_score": result.min_score},
     }
-    usage = _usage(service.settings.embed_model, [m.text for m in body.messages], content)  # int8 or not: one tokenizer
+    usage = _usage(service.encoder.name, [m.text for m in body.messages], content)
     return {"content": content, "extras": extras, "usage": usage}
 
 
-def _usage(model: str, prompt: list[str], content: str) -> dict:
+def _usage(encoder: str, prompt: list[str], content: str) -> dict:
     """Token counts with the encoder's own tokenizer (`qa/embed/tokens.py`): prompt = every message's
     text as sent, completion = `content`. All 0 (documented) when the encoder has no tokenizer."""
-    prompt_tokens, completion_tokens = count_tokens(model, prompt), count_tokens(model, [content])
+    prompt_tokens, completion_tokens = count_tokens(encoder, prompt), count_tokens(encoder, [content])
     if prompt_tokens is None or completion_tokens is None:
         return {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
     return {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens}

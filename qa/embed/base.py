@@ -10,6 +10,7 @@ from typing import Protocol
 
 import numpy as np
 
+INT8_SUFFIX = "-onnx-int8"  # an int8 encoder's name: the packaged model's, plus this (its vectors differ)
 
 
 class Encoder(Protocol):

@@ -25,12 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.embed.base import PACKAGED_MODELS, offline
+from qa.embed.base import INT8_SUFFIX, PACKAGED_MODELS, offline
 from qa.errors import InvalidInput
 
 log = logging.getLogger("verbatim")
 
-INT8_SUFFIX = "-onnx-int8"
 # The model's own sentence_bert_config max_seq_length. Not lowered to save work: a shorter limit
 # would change the vectors of long passages (benchmarks/RESULTS.md, ingest: 1% of SQuAD and 30% of
 # SciFact passages of 180 words exceed it, so it already truncates; the padding is what is cut).

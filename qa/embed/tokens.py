@@ -12,7 +12,7 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
-from qa.embed.base import PACKAGED_MODELS
+from qa.embed.base import INT8_SUFFIX, PACKAGED_MODELS
 
 _lock = threading.Lock()
 
@@ -31,7 +31,9 @@ def _tokenizer(model_name: str):
 
 def count_tokens(model_name: str, texts: list[str]) -> int | None:
     """Total WordPiece tokens of `texts` (no [CLS]/[SEP]), or None when the model has no packaged
-    tokenizer, so callers report 0 with a note instead of inventing a number."""
+    tokenizer, so callers report 0 with a note instead of inventing a number. An int8 encoder
+    counts with its model's tokenizer: quantising changed the weights, not the words."""
+    model_name = model_name.removesuffix(INT8_SUFFIX)
     if model_name not in PACKAGED_MODELS:
         return None
     try:
