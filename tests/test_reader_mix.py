@@ -140,3 +140,32 @@ def test_device_summary_gathers_every_variant(tmp_path, capsys):
     table = capsys.readouterr().out
     main_row = next(line for line in table.splitlines() if line.strip().startswith("main"))
     assert main_row.split()[1:5] == ["1020", "1.500", "81.2", "-"] and "12.5" in main_row and "61.0" in main_row
+
+
+def test_held_out_articles_are_never_in_the_mix_and_load_as_squad(train_dir, tmp_path):
+    """`--hold-out doqa=1` sets aside whole articles (here the one DoQA article) before sampling,
+    written as a SQuAD 2.0 file `qa eval` and fit_calibrator.py read; the mix keeps none of it."""
+    from qa.eval.data import load
+
+    mix, counts = reader_mix.build(train_dir, {"squad": None, "doqa": None}, distractors=0.0, unanswerable_repeat=1,
+                                   dialogue="rewrite", seed=0, held_out={"doqa": 1}, held_out_dir=tmp_path)
+    assert "doqa" not in {e.source for e in mix} and counts["doqa"]["questions"] == 0
+    held = load(tmp_path / "doqa-held-out.json")
+    assert {q.qid for q in held.questions} == {"d#0", "d#1"}
+    assert next(q for q in held.questions if q.qid == "d#1").question == "When did Jane Doe open it?"  # as rewritten for /chat
+    assert not {e.qid for e in mix} & {"d#0", "d#1"}
+
+
+def test_cap_empty_windows_keeps_every_answer_window():
+    import squad_utils as su
+
+    feats = su.Features(input_ids=[[i] for i in range(7)], type_ids=[[0]] * 7, offsets=[[None]] * 7,
+                        example_index=[0, 0, 0, 0, 1, 1, 2], start_positions=[0, 5, 0, 0, 0, 0, 3],
+                        end_positions=[0, 6, 0, 0, 0, 0, 4])
+    kept = su.cap_empty_windows(feats, keep=1, seed=0)
+    per_example = {}
+    for ex, s in zip(kept.example_index, kept.start_positions):
+        per_example.setdefault(ex, []).append(s)
+    assert per_example[0].count(0) == 1 and 5 in per_example[0]  # the answer window stays, one empty one
+    assert per_example[1] == [0] and per_example[2] == [3]
+    assert len(kept.input_ids) == len(kept.offsets) == len(kept.end_positions) == 4
