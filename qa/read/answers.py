@@ -4,6 +4,7 @@ from several passages merged into one answer that cites them all."""
 from __future__ import annotations
 
 from qa.store.base import Collection
+from qa.text import clip_span
 from qa.types import Answer, Citation, Span
 
 
@@ -24,7 +25,10 @@ def _cite(span: Span, collection: Collection) -> Answer:
     """Map a passage span to exact document offsets; the answer text is the document's own."""
     passage = span.hit.passage
     doc = collection.document(passage.doc_id)
-    start, end = passage.document_span(span.start, span.end)
+    # The passage's reading joins short blocks (a definition list's "time" and "the 60-bit
+    # timestamp") with a space, where the document keeps their line breaks: clipped again on the
+    # document's own text, an answer never runs across blocks there either.
+    start, end = clip_span(doc.text, *passage.document_span(span.start, span.end))
     citation = Citation(
         doc_id=doc.doc_id,
         title=doc.title,
