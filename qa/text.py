@@ -58,7 +58,9 @@ def is_label(piece: str) -> bool:
     return len(piece.split()) < TINY_WORDS and not piece.rstrip().endswith(TERMINAL)
 
 
-_BOUNDARY = re.compile(r"\n| \| ")  # a hard line break (list item, code line, block) or a table cell
+# A hard line break (list item, code line, block) or a table cell; not the breaks after a line
+# that ends in a hyphen ("Hydro-Elec-" + "\n\n" + "tric"): that is one word the page broke.
+_BOUNDARY = re.compile(r"(?<![-\n])\n+| \| ")
 _PAIRS = {"(": ")", "[": "]", "{": "}", "“": "”", "‘": "’"}
 _EDGE_PUNCT = ",;:"
 _BULLETS = "•◦▪-*–"

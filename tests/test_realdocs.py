@@ -238,3 +238,12 @@ def test_html_lists_tables_and_code_keep_their_shape():
     assert "- first option, on by default\n  - a nested detail\n- second option, off" in doc.text
     assert "Name | Default\nwidth | 70" in doc.text
     assert "```\nmake all\n\nmake install\n```" in doc.text
+
+
+def test_a_span_stops_at_a_block_break_but_not_inside_a_hyphenated_word():
+    """clip_span (used on the passage's reading and again on the document's text): a definition
+    list's blocks are cut apart, a word the page broke after its hyphen stays whole."""
+    listing = "time\n\nthe 60-bit timestamp\n\nclock_seq"
+    assert listing[slice(*clip_span(listing, 0, len(listing)))] == "time"
+    broken = "Chrum Hydro-Elec-\n\ntric Project (Cambodia) Co., Ltd."
+    assert clip_span(broken, 0, len(broken)) == (0, len(broken))
