@@ -48,7 +48,7 @@ def enclosing_sentence(text: str, start: int, end: int, max_words: int = 80) -> 
     bounds = sentence_bounds(text)
     lo = next((a for a, b in bounds if a <= start < b), start)
     hi = next((b for a, b in bounds if a < end <= b), end)
-    if lo > start or hi < end or len(text[lo:hi].split()) > max_words:
+    if len(text[lo:hi].split()) > max_words:
         return start, end
     return _trim_edges(text, lo, hi)  # a list item's bullet is not part of its sentence
 

@@ -423,16 +423,12 @@ def evaluate_file(model, tok, args: argparse.Namespace, device: torch.device, pa
 # ------------------------------------------------------------------------ main
 
 
-def fit_budget(args, sched: LinearSchedule, step: int, t_train: float, t_calib: float, steps_per_epoch: int,
-               device: torch.device) -> None:
+def fit_budget(budget_s: float, sched: LinearSchedule, step: int, elapsed_s: float, per_step: float,
+               steps_per_epoch: int) -> None:
     """Shorten the schedule so training ends within `--time-budget-s`, re-measured every 100
     steps from the last 100: on a shared CPU the step time moves with other work, and a schedule
     fitted once at the start overruns. Never lengthens it. After `--resume` the budget counts from there."""
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    now = time.time()
-    per_step = (now - t_calib) / 100
-    fit = int((args.time_budget_s - (now - t_train)) / per_step) + step
+    fit = int((budget_s - elapsed_s) / per_step) + step
     if fit < sched.total:
         log(f"step time {per_step * 1000:.1f} ms; schedule shortened from {sched.total} to {fit} steps ({fit / steps_per_epoch:.2f} epochs)")
         sched.total = max(fit, step + 1)
@@ -491,11 +487,12 @@ def main(argv: list[str] | None = None) -> dict:
             step += 1
             losses.append(loss)
             if step % 100 == 20:  # the first 20 steps (warm-up of kernels, allocator) are not timed
-                if t_calib is not None and args.time_budget_s:
-                    fit_budget(args, sched, step, t_train, t_calib, steps_per_epoch, device)
                 if device.type == "cuda":
                     torch.cuda.synchronize()
-                t_calib = time.time()
+                now = time.time()
+                if t_calib is not None and args.time_budget_s:
+                    fit_budget(args.time_budget_s, sched, step, now - t_train, (now - t_calib) / 100, steps_per_epoch)
+                t_calib = now
             if args.checkpoint_every and step % args.checkpoint_every == 0:
                 save_checkpoint(args.output_dir, model, optimizer, sched, epoch, step, epoch_complete=False)
             if step % args.log_every == 0:

@@ -57,8 +57,8 @@ def expected_types(question: str) -> set[str]:
 # sentence that defines, not a fragment of it. "What is the capital of France?" or "What is the
 # largest state?" ask for a thing, so a term with a function word or a superlative is not one.
 _DEFINITIONAL = re.compile(
-    r"^\s*(?:what (?:is|are) (?:an? |the )?(?P<term>[^?]+?)|what (?:does|do) (?P<subject>[^?]+?) (?:do|mean)|"
-    r"(?:define|explain) (?P<other>[^?]+?))\s*\??\s*$",
+    r"^\s*(?:what (?:is|are) (?:an? |the )?(?P<term>[^?]+?)|what (?:does|do) [^?]+? (?:do|mean)|"
+    r"(?:define|explain) [^?]+?)\s*\??\s*$",
     re.IGNORECASE,
 )
 _NOT_A_TERM = re.compile(r"\b(?:" + "|".join(sorted(STOPWORDS)) + r"|most|least|first|last|\w{3,}est)\b", re.IGNORECASE)
