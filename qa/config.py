@@ -99,6 +99,11 @@ class Settings(BaseSettings):
         "(0: all at once). On 200 SQuAD questions: reading p50 125 -> 55 ms, F1 68.1 -> 69.1."
     )
     read_sure: float = Field(0.3, ge=0.0, le=1.0, description="With read_first, the score that counts as sure.")
+    answer_unit: Literal["span", "sentence"] = Field(
+        "span", description="What the trained reader answers with: the shortest span that answers (SQuAD-style, "
+        "'1961'), or the whole sentence(s) holding it (long-form, as ClapNQ's answers are; up to 80 words). "
+        "Questions asking what something is or does get the sentence either way."
+    )
     abstain_threshold: float = Field(
         0.15, ge=0.0, le=1.0, description="Below this score (the answer's calibrated expected F1), answer null."
     )

@@ -48,27 +48,58 @@ def test_a_span_stays_when_its_sentence_is_too_long():
     assert enclosing_sentence(text, start, start + 10, max_words=80) == (start, start + 10)
 
 
+@pytest.fixture(scope="module")
+def manuals(tmp_path_factory):
+    """Four real manual pages indexed once with the real encoder: the data dir."""
+    from qa.config import Settings
+    from qa.service import QAService
+
+    root = tmp_path_factory.mktemp("manuals")
+    pages = root / "docs"
+    pages.mkdir()
+    for name in ("heapq.html", "textwrap.html", "secrets.html", "uuid.html"):
+        (pages / name).write_bytes(next((DATA / "realdocs" / "docs").rglob(name)).read_bytes())
+    QAService(Settings(data_dir=root / "data")).index([pages], "manuals")
+    return root / "data"
+
+
+def _is_whole_sentences(service, answer) -> bool:
+    text = service.document(answer.source.doc_id, "manuals").text
+    bounds = sentence_bounds(text)
+    return answer.source.start in {a for a, _ in bounds} and answer.source.end in {b for _, b in bounds}
+
+
 @pytest.mark.slow
-def test_the_reader_answers_definitional_questions_with_whole_sentences(tmp_path):
+def test_the_reader_answers_definitional_questions_with_whole_sentences(manuals):
     """The real encoder and reader over four real manual pages: each definitional question's
     answer is one or more whole sentences of its passage, and a factoid question over the same
     pages keeps its short span."""
     from qa.config import Settings
     from qa.service import QAService
 
-    pages = tmp_path / "docs"
-    pages.mkdir()
-    for name in ("heapq.html", "textwrap.html", "secrets.html", "uuid.html"):
-        (pages / name).write_bytes(next((DATA / "realdocs" / "docs").rglob(name)).read_bytes())
-    service = QAService(Settings(data_dir=tmp_path / "data"))
-    service.index([pages], "manuals")
+    service = QAService(Settings(data_dir=manuals))
     asked = [json.loads(line) for line in (DATA / "realdocs" / "definitions.jsonl").read_text().splitlines()]
     asked = [q for q in asked if q["id"] in ("def-heapify", "def-heapreplace", "def-dedent", "def-token-hex", "def-safe-uuid")]
     for q in asked:
         answer = service.ask(q["question"], 1, "manuals").answers[0]
-        text = service.document(answer.source.doc_id, "manuals").text
-        starts = {a for a, _ in sentence_bounds(text)}
-        ends = {b for _, b in sentence_bounds(text)}
-        assert answer.source.start in starts and answer.source.end in ends, (q["question"], answer.text)
-    factoid = service.ask("Which hash does uuid5() use to generate a UUID?", 1, "manuals").answers[0]
+        assert _is_whole_sentences(service, answer), (q["question"], answer.text)
+    factoid = service.ask(FACTOID, 1, "manuals").answers[0]
     assert len(factoid.text.split()) <= 6, factoid.text
+
+
+FACTOID = "Which hash does uuid5() use to generate a UUID?"
+
+
+@pytest.mark.slow
+def test_answer_unit_sentence_gives_every_answer_its_whole_sentence(manuals):
+    """`QA_ANSWER_UNIT=sentence`: the factoid question's short span, widened to the sentence(s)
+    that hold it, at a score from the same evidence."""
+    from qa.config import Settings
+    from qa.service import QAService
+
+    short = QAService(Settings(data_dir=manuals)).ask(FACTOID, 1, "manuals").answers[0]
+    service = QAService(Settings(data_dir=manuals, answer_unit="sentence"))
+    long = service.ask(FACTOID, 1, "manuals").answers[0]
+    assert _is_whole_sentences(service, long), long.text
+    assert long.source.start <= short.source.start and short.source.end <= long.source.end, (short.text, long.text)
+    assert len(long.text.split()) > len(short.text.split())

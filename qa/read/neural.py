@@ -30,11 +30,12 @@ class NeuralReader:
     name = "neural"
 
     def __init__(
-        self, model_dir: Path = DEFAULT_MODEL_DIR, threads: int | None = None, first: int = 0, sure: float = 1.0
+        self, model_dir: Path = DEFAULT_MODEL_DIR, threads: int | None = None, first: int = 0, sure: float = 1.0,
+        sentences: bool = False,
     ) -> None:
         self._model = SpanModel(model_dir, threads=threads)
         self._calibration = model_dir / CALIBRATION
-        self.first, self.sure = first, sure
+        self.first, self.sure, self.sentences = first, sure, sentences
 
     @cached_property
     def _calibrator(self) -> Calibrator:
@@ -71,12 +72,11 @@ class NeuralReader:
         spans.sort(key=lambda s: -s.score)
         return spans
 
-    @staticmethod
     def _evidence(
-        question: str, hits: list[Hit], looked: tuple[list[SpanCandidate], list[float]]
+        self, question: str, hits: list[Hit], looked: tuple[list[SpanCandidate], list[float]]
     ) -> list[tuple[Hit, int, int, Evidence]]:
         candidates, nulls = looked
-        whole_sentence = is_definitional(question)
+        whole_sentence = self.sentences or is_definitional(question)
         covered = [coverage(question, h.passage.searchable, h.weights) for h in hits]
         best_null = min(nulls, default=1.0)
         clusters = _clusters(candidates)
