@@ -124,6 +124,25 @@ def test_same_answer_in_several_passages_is_one_answer_with_every_citation(tmp_p
     assert result.to_dict()["answers"][0]["sources"][0] == result.to_dict()["answers"][0]["source"]
 
 
+class TwiceReader(WordReader):
+    """The same word found twice in one passage, as two spans of one sentence become when the
+    reader widens them to it."""
+
+    def read(self, question, hits):
+        return [Span(span.hit, span.start, span.end, score) for span in super().read(question, hits) for score in (0.5, 0.4)]
+
+
+def test_one_passage_counts_once_toward_an_answers_score(tmp_path, encoder):
+    docs = tmp_path / "one"
+    docs.mkdir()
+    (docs / "a.md").write_text("# A\n\nShengshu built Vidu in Beijing.\n")
+    service = QAService(Settings(data_dir=tmp_path / "data"), encoder=encoder, reader=TwiceReader("Shengshu"))
+    service.index([docs])
+    answer = service.ask("Who built Vidu?", top_k=3).answers[0]
+    assert answer.score == 0.5  # one passage, its best span: not 1 - 0.5 * 0.6
+    assert len(answer.sources) == 1
+
+
 def test_start_up_refresh_never_widens_to_a_files_folder(tmp_path, docs_dir, encoder):
     settings = Settings(data_dir=tmp_path / "data", collection="mine")
     service = QAService(settings, encoder=encoder, reader=FirstWordsReader())

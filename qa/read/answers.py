@@ -44,9 +44,15 @@ def _cite(span: Span, collection: Collection) -> Answer:
 
 
 def _merge(group: list[Answer]) -> Answer:
+    """The noisy-OR counts each passage once, at its best score: two spans of one passage that
+    became the same words (`QA_ANSWER_UNIT=sentence`, a definitional question) are one chance,
+    not two, and one citation."""
     best = max(group, key=lambda a: a.score)
+    per_passage: dict[str, Answer] = {}
+    for answer in sorted(group, key=lambda a: -a.score):
+        per_passage.setdefault(answer.source.passage_id, answer)
     doubt = 1.0
-    for answer in group:
+    for answer in per_passage.values():
         doubt *= 1.0 - answer.score
-    sources = (best.source,) + tuple(a.source for a in group if a is not best)
+    sources = (best.source,) + tuple(a.source for a in per_passage.values() if a is not best)
     return Answer(best.text, round(1.0 - doubt, 4), best.source, sources)
