@@ -101,7 +101,7 @@ class Settings(BaseSettings):
     read_sure: float = Field(0.3, ge=0.0, le=1.0, description="With read_first, the score that counts as sure.")
     answer_unit: Literal["span", "sentence"] = Field(
         "span", description="What the trained reader answers with: the shortest span that answers (SQuAD-style, "
-        "'1961'), or the whole sentence(s) holding it (long-form, as ClapNQ's answers are; up to 80 words). "
+        "'1961'), or the whole sentence(s) holding it (long-form answers; up to 80 words). "
         "Questions asking what something is or does get the sentence either way."
     )
     abstain_threshold: float = Field(

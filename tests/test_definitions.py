@@ -48,6 +48,9 @@ def test_a_span_stays_when_its_sentence_is_too_long():
     assert enclosing_sentence(text, start, start + 10, max_words=80) == (start, start + 10)
 
 
+FACTOID = "Which hash does uuid5() use to generate a UUID?"
+
+
 @pytest.fixture(scope="module")
 def manuals(tmp_path_factory):
     """Four real manual pages indexed once with the real encoder: the data dir."""
@@ -85,9 +88,6 @@ def test_the_reader_answers_definitional_questions_with_whole_sentences(manuals)
         assert _is_whole_sentences(service, answer), (q["question"], answer.text)
     factoid = service.ask(FACTOID, 1, "manuals").answers[0]
     assert len(factoid.text.split()) <= 6, factoid.text
-
-
-FACTOID = "Which hash does uuid5() use to generate a UUID?"
 
 
 @pytest.mark.slow

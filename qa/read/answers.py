@@ -47,10 +47,10 @@ def _merge(group: list[Answer]) -> Answer:
     """The noisy-OR counts each passage once, at its best score: two spans of one passage that
     became the same words (`QA_ANSWER_UNIT=sentence`, a definitional question) are one chance,
     not two, and one citation."""
-    best = max(group, key=lambda a: a.score)
     per_passage: dict[str, Answer] = {}
     for answer in sorted(group, key=lambda a: -a.score):
         per_passage.setdefault(answer.source.passage_id, answer)
+    best = next(iter(per_passage.values()))
     doubt = 1.0
     for answer in per_passage.values():
         doubt *= 1.0 - answer.score
