@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fit_calibrator as fc  # noqa: E402
 
 from qa.config import Settings  # noqa: E402
-from qa.eval.metrics import f1_score, normalize_answer  # noqa: E402
+from qa.eval.metrics import normalize_answer  # noqa: E402
 from qa.read.calibrate import FEATURES  # noqa: E402
 
 REFUSE = 0.60  # the issue's refusal floor on the reference set's unanswerable questions
@@ -78,23 +78,10 @@ def design(rows: list[dict], extra: bool) -> tuple[np.ndarray, np.ndarray, np.nd
     return x, y, q
 
 
-def top(rows: list[dict], scores: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """(score, F1 if answered, answerable) of the best-scored span of each question."""
-    out = []
-    for i, row in enumerate(rows):
-        idx = np.flatnonzero(q == i)
-        if not len(idx):
-            out.append((-1.0, 0.0, bool(row["answers"])))
-            continue
-        j = idx[np.argmax(scores[idx])]
-        out.append((scores[j], f1_score(row["spans"][j - idx[0]]["text"], row["answers"]) if row["answers"] else 0.0,
-                    bool(row["answers"])))
-    return np.array(out)
-
-
-def at(best: np.ndarray, threshold: float) -> dict:
-    """Answered % of the answerable, refused % of the unanswerable, and F1 (SQuAD 2.0 style)."""
-    score, f1, has = best[:, 0], best[:, 1], best[:, 2].astype(bool)
+def at(best: tuple[np.ndarray, np.ndarray, np.ndarray], threshold: float) -> dict:
+    """Answered % of the answerable, refused % of the unanswerable, and F1 (SQuAD 2.0 style), from
+    `fit_calibrator.top_spans`."""
+    score, f1, has = best
     answered = score >= threshold
     figures = {"answered": round(100 * float(answered[has].mean()), 1),
                "f1": round(100 * float(np.where(has, np.where(answered, f1, 0.0), ~answered).mean()), 1)}
@@ -130,11 +117,11 @@ def main(argv: list[str] | None = None) -> int:
         best = {}
         for domain, rows in ood.items():
             x, _, q = design(rows, extra)
-            best[domain] = top(rows, scorer(x), q)
-        ref = best[args.reference]
-        refuse_at = float(np.quantile(ref[~ref[:, 2].astype(bool), 0], REFUSE))
+            best[domain] = fc.top_spans(rows, scorer(x), q)
+        ref_score, _, ref_has = best[args.reference]
+        refuse_at = float(np.quantile(ref_score[~ref_has], REFUSE))
         figures[name] = {"threshold_refusing_60": round(refuse_at, 3), "sets": {
-            d: {"auc": round(float(roc_auc_score(b[:, 2], b[:, 0])), 3) if 0 < b[:, 2].mean() < 1 else None,
+            d: {"auc": round(float(roc_auc_score(b[2], b[0])), 3) if 0 < b[2].mean() < 1 else None,
                 f"at_{default}": at(b, default), "at_refusing_60": at(b, refuse_at)} for d, b in best.items()}}
         print(f"{name}: threshold refusing {REFUSE:.0%} of {args.reference}'s unanswerable = {refuse_at:.3f}")
         for domain, f in figures[name]["sets"].items():

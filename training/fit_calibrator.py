@@ -111,9 +111,10 @@ def fit(x: np.ndarray, y: np.ndarray, c: float) -> LogisticRegression:
     return model
 
 
-def curve(rows: list[dict], scores: np.ndarray, q: np.ndarray) -> list[dict]:
-    """HasAns F1 and NoAns accuracy of the top-scored span per question, per threshold."""
-    top: list[tuple[float, float]] = []  # (score, F1 if answered) per question
+def top_spans(rows: list[dict], scores: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per question: the score of its top-scored span (-1 without any), that span's F1 if given as
+    the answer, and whether the question is answerable."""
+    top: list[tuple[float, float]] = []
     for i, row in enumerate(rows):
         idx = np.flatnonzero(q == i)
         if not len(idx):
@@ -121,8 +122,13 @@ def curve(rows: list[dict], scores: np.ndarray, q: np.ndarray) -> list[dict]:
             continue
         j = idx[np.argmax(scores[idx])]
         top.append((float(scores[j]), f1_score(row["spans"][j - idx[0]]["text"], row["answers"]) if row["answers"] else 0.0))
-    has = np.array([bool(r["answers"]) for r in rows])
-    score, f1 = np.array(top).T
+    score, f1 = np.array(top).reshape(-1, 2).T
+    return score, f1, np.array([bool(r["answers"]) for r in rows])
+
+
+def curve(rows: list[dict], scores: np.ndarray, q: np.ndarray) -> list[dict]:
+    """HasAns F1 and NoAns accuracy of the top-scored span per question, per threshold."""
+    score, f1, has = top_spans(rows, scores, q)
     points = []
     for threshold in np.round(np.linspace(0.0, 1.0, 201), 3):
         answered = score >= threshold

@@ -85,7 +85,7 @@ class NeuralReader:
         for best, p_cluster in clusters:
             hit = hits[best.context_index]
             start, end = clip_span(hit.passage.text, best.start, best.end)
-            if whole_sentence:  # the model gives SQuAD-sized spans: a fragment of the defining sentence
+            if whole_sentence:  # the model gives SQuAD-sized spans: a fragment of the sentence wanted
                 start, end = enclosing_sentence(hit.passage.text, start, end)
             evidence = Evidence(
                 p_cluster, best.null_score, covered[best.context_index], type_prior(question, hit.passage.text[start:end]),
