@@ -29,7 +29,8 @@ def get_service(request: Request) -> QAService:
 @router.post("/ask", response_model=AskResponse, responses=BODY_ERRORS, summary="Answer a question with citations")
 def ask(body: AskRequest, request: Request, service: QAService = Depends(get_service)) -> dict:
     name = readable_collection(request, body.collection)
-    return with_view_urls(service.ask(body.question, body.top_k, name, body.domain_filters(), body.min_score).to_dict(), request, name)
+    result = service.ask(body.question, body.top_k, name, body.domain_filters(), body.min_score, body.answer_unit)
+    return with_view_urls(result.to_dict(), request, name)
 
 
 @router.post("/chat", response_model=ChatResponse, responses=BODY_ERRORS, summary="Answer the last message of a conversation")
@@ -37,7 +38,7 @@ def chat(body: ChatRequest, request: Request, service: QAService = Depends(get_s
     """Follow-ups ("Who developed it?") are resolved against the earlier messages first."""
     name = readable_collection(request, body.collection)
     turns = [Turn(m.role, m.content) for m in body.messages]
-    rewritten, result = service.chat(turns, body.top_k, name, body.domain_filters(), body.min_score)
+    rewritten, result = service.chat(turns, body.top_k, name, body.domain_filters(), body.min_score, body.answer_unit)
     body = with_view_urls(result.to_dict(), request, name)
     return {**body, "question": rewritten.message, "query": rewritten.query, "rewrite": rewritten.rule}
 

@@ -11,6 +11,7 @@ from qa.config import CollectionName
 from qa.conversation import MAX_MESSAGE_CHARS
 from qa.ingest.uploads import UPLOAD_PREFIX
 from qa.retrieve.filters import DOC_ID, Filters
+from qa.types import AnswerUnit
 
 
 def _integral(value):
@@ -50,12 +51,17 @@ class FiltersIn(BaseModel):
 
 
 class Narrowing(BaseModel):
-    """What /ask, /chat and /v1/chat/completions accept besides the question: filters and min_score."""
+    """What /ask, /chat and /v1/chat/completions accept besides the question: filters, min_score
+    and answer_unit."""
 
     filters: FiltersIn | None = Field(None, description="Answer only from the documents these match.")
     min_score: float | None = Field(
         None, ge=0, le=1, description="The score an answer needs for this request (else `answer` is null), instead of "
         "the collection's abstention threshold."
+    )
+    answer_unit: AnswerUnit | None = Field(
+        None, description="'span': the shortest words that answer ('1961'); 'sentence': the whole sentence(s) "
+        "holding them, for long-form answers. None: the server's default (QA_ANSWER_UNIT, 'span' unless set)."
     )
 
     def domain_filters(self) -> Filters | None:

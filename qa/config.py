@@ -12,6 +12,7 @@ from pydantic import AfterValidator, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from qa.errors import InvalidInput
+from qa.types import AnswerUnit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PROJECT_NAME = "verbatim-qa"
@@ -99,10 +100,10 @@ class Settings(BaseSettings):
         "(0: all at once). On 200 SQuAD questions: reading p50 125 -> 55 ms, F1 68.1 -> 69.1."
     )
     read_sure: float = Field(0.3, ge=0.0, le=1.0, description="With read_first, the score that counts as sure.")
-    answer_unit: Literal["span", "sentence"] = Field(
-        "span", description="What the trained reader answers with: the shortest span that answers (SQuAD-style, "
-        "'1961'), or the whole sentence(s) holding it (long-form answers; up to 80 words). "
-        "Questions asking what something is or does get the sentence either way."
+    answer_unit: AnswerUnit = Field(
+        "span", description="What the reader answers with unless a request asks otherwise: the shortest span "
+        "that answers (SQuAD-style, '1961'), or the whole sentence(s) holding it (long-form answers; up to 80 "
+        "words). Questions asking what something is or does get the sentence either way."
     )
     abstain_threshold: float = Field(
         0.15, ge=0.0, le=1.0, description="Below this score (the answer's calibrated expected F1), answer null."

@@ -5,6 +5,7 @@ errors as the domain's errors, so the CLI reports them as it reports its own."""
 from __future__ import annotations
 
 from qa.errors import Forbidden, InvalidInput, NotFound, NotReady, QAError, Unauthorized
+from qa.types import AnswerUnit
 
 ERRORS: dict[int, type[QAError]] = {401: Unauthorized, 403: Forbidden, 404: NotFound, 422: InvalidInput, 503: NotReady}
 
@@ -22,10 +23,10 @@ class Remote:
         self.client = httpx.Client(base_url=self.url, timeout=timeout, headers=headers)
 
     def ask(self, question: str, top_k: int, collection: str | None = None, filters: dict | None = None,
-            min_score: float | None = None) -> dict:
-        """The `/ask` reply. No collection: the server's default one, as for any HTTP client."""
+            min_score: float | None = None, unit: AnswerUnit | None = None) -> dict:
+        """The `/ask` reply. No collection (or unit): the server's default, as for any HTTP client."""
         body = {"question": question, "top_k": top_k, "collection": collection, "filters": filters or None,
-                "min_score": min_score}
+                "min_score": min_score, "answer_unit": unit}
         return self.request("POST", "/ask", json={k: v for k, v in body.items() if v is not None})
 
     def chat(self, messages: list[dict], top_k: int, collection: str | None = None) -> dict:

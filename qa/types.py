@@ -5,6 +5,13 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+# What an answer's words are: the shortest span that answers ("1961"), or the whole sentence(s)
+# holding it (long-form answers). The server's default is `Settings.answer_unit`; a request may
+# ask for the other.
+AnswerUnit = Literal["span", "sentence"]
+ANSWER_UNITS: tuple[AnswerUnit, ...] = ("span", "sentence")
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,7 @@ class FirstWordsReader:
 
     name = "first-words"
 
-    def read(self, question, hits):
+    def read(self, question, hits, unit="span"):
         spans = []
         for hit in hits:
             words = hit.passage.text.split()[:3]

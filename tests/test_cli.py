@@ -30,6 +30,10 @@ def test_index_then_ask_json(tmp_path):
     assert body["answers"]
     first_answer = body["answers"][0]
     assert first_answer["source"]["start"] < first_answer["source"]["end"]
+    whole = json.loads(qa("ask", "Who developed Vidu?", "--json", "-c", "t", "--answer-unit", "sentence", data_dir=data).stdout)
+    assert first_answer["text"] in whole["answers"][0]["text"] != first_answer["text"]
+    wrong = qa("ask", "Who developed Vidu?", "-c", "t", "--answer-unit", "paragraph", data_dir=data)
+    assert wrong.returncode == 2 and "'paragraph' is not one of 'span', 'sentence'" in wrong.stderr
 
 
 def test_errors_print_message_and_exit_nonzero(tmp_path):

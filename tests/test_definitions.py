@@ -92,14 +92,19 @@ def test_the_reader_answers_definitional_questions_with_whole_sentences(manuals)
 
 @pytest.mark.slow
 def test_answer_unit_sentence_gives_every_answer_its_whole_sentence(manuals):
-    """`QA_ANSWER_UNIT=sentence`: the factoid question's short span, widened to the sentence(s)
-    that hold it, at a score from the same evidence."""
+    """`QA_ANSWER_UNIT=sentence`, or a request's `unit`: the factoid question's short span,
+    widened to the sentence(s) that hold it, at a score from the same evidence. Each way round,
+    the request's unit wins over the server's default."""
     from qa.config import Settings
     from qa.service import QAService
 
-    short = QAService(Settings(data_dir=manuals)).ask(FACTOID, 1, "manuals").answers[0]
-    service = QAService(Settings(data_dir=manuals, answer_unit="sentence"))
-    long = service.ask(FACTOID, 1, "manuals").answers[0]
-    assert _is_whole_sentences(service, long), long.text
-    assert long.source.start <= short.source.start and short.source.end <= long.source.end, (short.text, long.text)
-    assert len(long.text.split()) > len(short.text.split())
+    by_default = QAService(Settings(data_dir=manuals))
+    by_setting = QAService(Settings(data_dir=manuals, answer_unit="sentence"))
+    short = by_default.ask(FACTOID, 1, "manuals").answers[0]
+    for long in (by_setting.ask(FACTOID, 1, "manuals").answers[0],
+                 by_default.ask(FACTOID, 1, "manuals", unit="sentence").answers[0]):
+        assert _is_whole_sentences(by_default, long), long.text
+        assert long.source.start <= short.source.start and short.source.end <= long.source.end, (short.text, long.text)
+        assert len(long.text.split()) > len(short.text.split())
+    assert by_setting.ask(FACTOID, 1, "manuals", unit="span").answers[0].text == short.text
+    assert by_default.ask(FACTOID, 1, "manuals").answers[0].text == short.text  # the cache keeps units apart

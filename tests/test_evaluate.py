@@ -212,9 +212,9 @@ def test_conversation_turns_are_asked_as_chat_asks_them(service):
     class Recording(FirstWordsReader):
         asked: list[str] = []
 
-        def read(self, question, hits):
+        def read(self, question, hits, unit="span"):
             self.asked.append(question)
-            return super().read(question, hits)
+            return super().read(question, hits, unit)
 
     service._reader = reader = Recording()
     s = eval_data.load(CUTS / "conversations-cut.jsonl")

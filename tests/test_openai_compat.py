@@ -77,6 +77,13 @@ def test_follow_up_uses_the_history(client, vidu, url):
         assert reply.choices[0].message.content.startswith(f"{expected['answer']} [1]")
 
 
+def test_answer_unit_travels_in_extra_body(client, url):
+    """Verbatim's own request fields ride in the SDK's extra_body: the reply is /ask's sentence."""
+    reply = ask(client, VIDU, extra_body={"answer_unit": "sentence"})
+    expected = post(url, "/ask", {"question": VIDU, "answer_unit": "sentence"})
+    assert reply.model_extra["verbatim"]["answer"] == expected["answer"] != post(url, "/ask", {"question": VIDU})["answer"]
+
+
 def test_abstention_says_so_and_lists_the_closest_passages(client):
     reply = ask(client, "How tall is the Eiffel Tower?")
     content = reply.choices[0].message.content

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from qa.read.base import Reader
-from qa.text import tokenize
+from qa.text import sentence_bounds, tokenize
 from qa.types import Hit, Passage, TermWeights
 
 pytestmark = pytest.mark.slow
@@ -62,3 +62,15 @@ def test_the_same_input_reads_the_same(reader):
     first = [(s.hit.rank, s.start, s.end, s.score) for s in reader.read("How long can Vidu videos be?", hits())]
     again = [(s.hit.rank, s.start, s.end, s.score) for s in reader.read("How long can Vidu videos be?", hits())]
     assert first == again
+
+
+def test_sentence_answers_are_whole_sentences_of_their_passage(reader):
+    """`unit="sentence"`: every span starts and ends where a sentence of its passage does, and
+    the spans stay citable and ordered."""
+    spans = reader.read("How long can Vidu videos be?", hits(), "sentence")
+    assert spans
+    for s in spans:
+        bounds = sentence_bounds(s.hit.passage.text)
+        assert s.start in {a for a, _ in bounds} and s.end in {b for _, b in bounds}, s.text
+    assert [s.score for s in spans] == sorted((s.score for s in spans), reverse=True)
+    assert len({(s.hit.rank, s.start, s.end) for s in spans}) == len(spans), "a sentence is proposed once"

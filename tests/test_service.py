@@ -102,7 +102,7 @@ class WordReader:
     def __init__(self, word: str) -> None:
         self.word = word
 
-    def read(self, question, hits):
+    def read(self, question, hits, unit="span"):
         found = [(h, h.passage.text.find(self.word)) for h in hits]
         return [Span(h, i, i + len(self.word), 0.5) for h, i in found if i >= 0]
 
@@ -128,8 +128,8 @@ class TwiceReader(WordReader):
     """The same word found twice in one passage, as two spans of one sentence become when the
     reader widens them to it."""
 
-    def read(self, question, hits):
-        return [Span(span.hit, span.start, span.end, score) for span in super().read(question, hits) for score in (0.5, 0.4)]
+    def read(self, question, hits, unit="span"):
+        return [Span(span.hit, span.start, span.end, score) for span in super().read(question, hits, unit) for score in (0.5, 0.4)]
 
 
 def test_one_passage_counts_once_toward_an_answers_score(tmp_path, encoder):

@@ -366,11 +366,24 @@ def test_filters_and_min_score_from_data_attributes(page, url, host):
     assert body["filters"] == {"type": "txt", "metadata": {"lang": "en"}} and body["min_score"] == 1
     expect(last_reply(page).locator(".answer")).to_have_text("I could not find an answer to that in the documents.")
 
-    page.goto(host_page(host, url, "bad-filters.html", attrs=f"data-open='true' data-filters='{XSS}' data-min-score='2'"))
+    attrs = f"data-open='true' data-filters='{XSS}' data-min-score='2' data-answer-unit='paragraph'"
+    page.goto(host_page(host, url, "bad-filters.html", attrs=attrs))
     with page.expect_request("**/chat") as sent:
         ask(page, VIDU, 1)
-    assert "filters" not in sent.value.post_data_json and "min_score" not in sent.value.post_data_json
+    assert not {"filters", "min_score", "answer_unit"} & set(sent.value.post_data_json)
     expect(last_reply(page).locator(".answer")).not_to_be_empty()  # the server's defaults answered
     assert shadow(page, "root.querySelectorAll('img, script, iframe').length") == 0
     page.wait_for_timeout(300)
     assert page.dialogs == []
+
+
+def test_answer_unit_from_data_attribute(page, url, host):
+    """data-answer-unit='sentence' travels as /chat's answer_unit: the reply quotes the whole
+    sentence that holds the short answer."""
+    page.goto(host_page(host, url, "sentences.html", attrs="data-open='true' data-answer-unit='sentence'"))
+    with page.expect_request("**/chat") as sent:
+        ask(page, VIDU, 1)
+    assert sent.value.post_data_json["answer_unit"] == "sentence"
+    answer = last_reply(page).locator(".answer")
+    expect(answer).to_contain_text("32 seconds")
+    assert len(answer.inner_text().split()) > 8 and answer.inner_text().rstrip().endswith("."), answer.inner_text()

@@ -111,7 +111,7 @@ def _turns(body: ChatCompletionRequest) -> list[Turn]:
 
 def _reply(service: QAService, turns: list[Turn], collection: str, body: ChatCompletionRequest) -> dict:
     """The blocking part, run in the thread pool: answer, `content`, extras and usage."""
-    rewritten, result = service.chat(turns, None, collection, body.domain_filters(), body.min_score)
+    rewritten, result = service.chat(turns, None, collection, body.domain_filters(), body.min_score, body.answer_unit)
     content, citations = render(result)
     extras = {
         "citations": [citation_dict(c) for c in citations],

@@ -57,8 +57,8 @@ class StreamOptions(BaseModel):
 
 
 class ChatCompletionRequest(Narrowing):
-    """`filters` and `min_score` are Verbatim's own fields, as /ask takes them (OpenAI SDKs send
-    them with `extra_body={"filters": {...}, "min_score": 0.3}`)."""
+    """`filters`, `min_score` and `answer_unit` are Verbatim's own fields, as /ask takes them
+    (OpenAI SDKs send them with `extra_body={"filters": {...}, "min_score": 0.3}`)."""
 
     model_config = ConfigDict(
         extra="allow",

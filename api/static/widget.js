@@ -10,6 +10,8 @@
  *   data-filters     JSON object: answer only from the documents it matches, as /ask's "filters",
  *                    e.g. '{"path": "upload:guide-", "type": "md", "metadata": {"lang": "en"}}'
  *   data-min-score   the score an answer needs (0 to 1), instead of the collection's threshold
+ *   data-answer-unit "span" (the shortest words that answer) or "sentence" (their whole
+ *                    sentence(s)), instead of the server's default
  *
  * Design notes. Self-contained: no framework, no build step, no request to any host but the
  * endpoint. Everything lives in an open Shadow DOM under a custom element, so host CSS cannot
@@ -43,7 +45,8 @@
     collection: data.collection || undefined, // none: the server's default collection
     topK: Math.min(Math.max(parseInt(data.topK, 10) || 3, 1), 10),
     filters: parseFilters(data.filters), // none: every document of the collection
-    minScore: parseScore(data.minScore) // none: the collection's own threshold
+    minScore: parseScore(data.minScore), // none: the collection's own threshold
+    answerUnit: parseUnit(data.answerUnit) // none: the server's default (QA_ANSWER_UNIT)
   };
   var STORE_KEY = "verbatim-chat:" + opts.endpoint + ":" + (opts.collection || "") + (opts.filters ? ":" + data.filters : "");
   // Options that are not what they should be are left out (the server's defaults apply), with a
@@ -63,6 +66,13 @@
     var value = Number(text);
     if (isFinite(value) && value >= 0 && value <= 1) return value;
     if (window.console) console.warn("Verbatim widget: data-min-score must be a number from 0 to 1; ignored");
+    return undefined;
+  }
+
+  function parseUnit(text) {
+    if (text === undefined || text === "") return undefined;
+    if (text === "span" || text === "sentence") return text;
+    if (window.console) console.warn("Verbatim widget: data-answer-unit must be \"span\" or \"sentence\"; ignored");
     return undefined;
   }
 
@@ -478,7 +488,8 @@
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({
-        messages: messages, top_k: opts.topK, collection: opts.collection, filters: opts.filters, min_score: opts.minScore
+        messages: messages, top_k: opts.topK, collection: opts.collection, filters: opts.filters, min_score: opts.minScore,
+        answer_unit: opts.answerUnit
       }),
       signal: ctrl ? ctrl.signal : undefined
     }).then(function (r) {

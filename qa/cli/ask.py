@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from qa.cli.base import service_for, settings_from
+from qa.types import ANSWER_UNITS, AnswerUnit
 
 
 @click.command()
@@ -25,9 +26,12 @@ from qa.cli.base import service_for, settings_from
 @click.option("--meta", multiple=True, metavar="KEY=VALUE", help="Only from documents whose front matter has KEY=VALUE (repeatable).")
 @click.option("--min-score", type=click.FloatRange(0, 1), default=None,
               help="The score an answer needs, instead of the collection's abstention threshold.")
+@click.option("--answer-unit", "unit", type=click.Choice(ANSWER_UNITS), default=None,
+              help="The shortest words that answer, or their whole sentence(s) [env QA_ANSWER_UNIT; with --url, "
+              "none: the server's default].")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None, help="[env QA_DATA_DIR]")
 def ask(question: str, as_json: bool, top_k: int | None, collection: str | None, url: str | None, doc_ids, paths, types,
-        meta, min_score: float | None, data_dir: Path | None) -> None:
+        meta, min_score: float | None, unit: AnswerUnit | None, data_dir: Path | None) -> None:
     """Answer one question from the indexed documents, with citations.
 
     \b
@@ -35,6 +39,7 @@ def ask(question: str, as_json: bool, top_k: int | None, collection: str | None,
       qa ask "Who developed Vidu?" --json
       qa ask "Who developed Vidu?" --url http://127.0.0.1:8000     # a running `qa serve`: no model loading
       qa ask "What does the guide say about keys?" --path '*/guide/*' --type md --meta author=Ann --min-score 0.3
+      qa ask "What does heapq.heapify do?" --answer-unit sentence
     """
     settings = settings_from(data_dir=data_dir, collection=collection, top_k=top_k)
     filters = _filters(doc_ids, paths, types, meta)
@@ -42,14 +47,15 @@ def ask(question: str, as_json: bool, top_k: int | None, collection: str | None,
         from qa.remote import Remote
 
         named = settings.collection if "collection" in settings.model_fields_set else None
-        result = Remote(url, settings.api_key).ask(question, settings.top_k, named, filters, min_score)
+        result = Remote(url, settings.api_key).ask(question, settings.top_k, named, filters, min_score, unit)
     else:
         from qa.retrieve.filters import Filters
 
         service = service_for(settings)
         if settings.collection == "default":
             service.ensure_seeded(settings.seeds_dir)
-        result = service.ask(question, settings.top_k, settings.collection, Filters.of(**filters), min_score).to_dict()
+        result = service.ask(question, settings.top_k, settings.collection, Filters.of(**filters), min_score, unit)
+        result = result.to_dict()
     click.echo(json.dumps(result, indent=2, ensure_ascii=False) if as_json else result_text(result))
 
 

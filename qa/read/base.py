@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from qa.types import Hit, Span
+from qa.types import AnswerUnit, Hit, Span
 
 
 class Reader(Protocol):
@@ -14,6 +14,8 @@ class Reader(Protocol):
 
     name: str
 
-    def read(self, question: str, hits: list[Hit]) -> list[Span]:
-        """Candidate spans, best first, each with a score in [0, 1] meaning "this answers it"."""
+    def read(self, question: str, hits: list[Hit], unit: AnswerUnit = "span") -> list[Span]:
+        """Candidate spans, best first, each with a score in [0, 1] meaning "this answers it".
+        With `unit="sentence"` each span is the whole sentence(s) of its passage holding the words
+        that answer (`qa.text.enclosing_sentence`)."""
         ...

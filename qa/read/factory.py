@@ -19,8 +19,7 @@ def make_reader(settings: Settings) -> Reader:
         except ImportError:
             model_available = None
         if model_available is not None and model_available():
-            return NeuralReader(threads=settings.threads, first=settings.read_first, sure=settings.read_sure,
-                                sentences=settings.answer_unit == "sentence")
+            return NeuralReader(threads=settings.threads, first=settings.read_first, sure=settings.read_sure)
         if kind == "neural":
             raise NotReady("the trained reader model is not installed (qa/models/reader/)")
     return HeuristicReader()

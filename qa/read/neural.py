@@ -12,7 +12,7 @@ from qa.read.calibrate import Calibrator, Evidence
 from qa.read.evidence import coverage, is_definitional, type_prior
 from qa.read.span_model import DEFAULT_MODEL_DIR, SpanCandidate, SpanModel
 from qa.text import clip_span, enclosing_sentence, is_label
-from qa.types import Hit, Passage, Span
+from qa.types import AnswerUnit, Hit, Passage, Span
 
 
 CANDIDATES_PER_PASSAGE = 5
@@ -31,33 +31,32 @@ class NeuralReader:
 
     def __init__(
         self, model_dir: Path = DEFAULT_MODEL_DIR, threads: int | None = None, first: int = 0, sure: float = 1.0,
-        sentences: bool = False,
     ) -> None:
         self._model = SpanModel(model_dir, threads=threads)
         self._calibration = model_dir / CALIBRATION
-        self.first, self.sure, self.sentences = first, sure, sentences
+        self.first, self.sure = first, sure
 
     @cached_property
     def _calibrator(self) -> Calibrator:
         """Loaded on first read, so `evidence()` works for fitting a calibrator before one exists."""
         return Calibrator.load(self._calibration)
 
-    def read(self, question: str, hits: list[Hit]) -> list[Span]:
+    def read(self, question: str, hits: list[Hit], unit: AnswerUnit = "span") -> list[Span]:
         """Spans by calibrated score. With `first` set, the top `first` passages are read alone,
         and the rest only when no span of theirs reaches `sure`: the model's forward passes are
         nearly all of a question's time, and a sure answer in the best passages rarely loses."""
         first = self.first if 0 < self.first < len(hits) else len(hits)
         looked = self._look(question, hits[:first], 0)
-        spans = self._score(self._evidence(question, hits[:first], looked))
+        spans = self._score(self._evidence(question, hits[:first], looked, unit))
         if first < len(hits) and (not spans or spans[0].score < self.sure):
             looked = tuple(a + b for a, b in zip(looked, self._look(question, hits[first:], first)))
-            spans = self._score(self._evidence(question, hits, looked))
+            spans = self._score(self._evidence(question, hits, looked, unit))
         return spans
 
     def evidence(self, question: str, hits: list[Hit]) -> list[tuple[Hit, int, int, Evidence]]:
         """Each distinct candidate span (passage offsets) of all `hits`, with what speaks for it;
         the calibrator's fit (training/fit_calibrator.py) reads the same evidence."""
-        return self._evidence(question, hits, self._look(question, hits, 0))
+        return self._evidence(question, hits, self._look(question, hits, 0), "span")
 
     def _look(self, question: str, hits: list[Hit], base: int) -> tuple[list[SpanCandidate], list[float]]:
         """The model's candidates in passage offsets (context index counted from `base`), and
@@ -73,10 +72,10 @@ class NeuralReader:
         return spans
 
     def _evidence(
-        self, question: str, hits: list[Hit], looked: tuple[list[SpanCandidate], list[float]]
+        self, question: str, hits: list[Hit], looked: tuple[list[SpanCandidate], list[float]], unit: AnswerUnit
     ) -> list[tuple[Hit, int, int, Evidence]]:
         candidates, nulls = looked
-        whole_sentence = self.sentences or is_definitional(question)
+        whole_sentence = unit == "sentence" or is_definitional(question)
         covered = [coverage(question, h.passage.searchable, h.weights) for h in hits]
         best_null = min(nulls, default=1.0)
         clusters = _clusters(candidates)

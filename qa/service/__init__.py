@@ -29,7 +29,7 @@ from qa.store.base import Collection
 from qa.store.factory import open_store
 from qa.store.local_files import remove_folder
 from qa.service.writes import Writes
-from qa.types import Document, Hit, Result
+from qa.types import ANSWER_UNITS, AnswerUnit, Document, Hit, Result
 
 log = logging.getLogger("verbatim")
 
@@ -153,21 +153,21 @@ class QAService(Writes):
     # --- questions -----------------------------------------------------------------------------
 
     def ask(self, question: str, top_k: int | None = None, collection: str | None = None, filters: Filters | None = None,
-            min_score: float | None = None) -> Result:
-        return self.ask_batch([question], top_k, collection, filters, min_score)[0]
+            min_score: float | None = None, unit: AnswerUnit | None = None) -> Result:
+        return self.ask_batch([question], top_k, collection, filters, min_score, unit)[0]
 
     def chat(
         self, turns: list[conversation.Turn], top_k: int | None = None, collection: str | None = None,
-        filters: Filters | None = None, min_score: float | None = None,
+        filters: Filters | None = None, min_score: float | None = None, unit: AnswerUnit | None = None,
     ) -> tuple[conversation.Rewrite, Result]:
         """Answer the last user message of a conversation. A follow-up ("Who developed it?") is
         first made to stand alone from the earlier turns (`qa/conversation.py`), here rather than
         in the widget, so every HTTP client gets the same context handling."""
-        return self.chat_batch([turns], top_k, collection, filters, min_score)[0]
+        return self.chat_batch([turns], top_k, collection, filters, min_score, unit)[0]
 
     def chat_batch(
         self, conversations: list[list[conversation.Turn]], top_k: int | None = None, collection: str | None = None,
-        filters: Filters | None = None, min_score: float | None = None,
+        filters: Filters | None = None, min_score: float | None = None, unit: AnswerUnit | None = None,
     ) -> list[tuple[conversation.Rewrite, Result]]:
         """`chat` for many conversations with one embedding call (evaluation asks dialogues so)."""
         rewrites = []
@@ -175,14 +175,15 @@ class QAService(Writes):
             self._check_question(turns[-1].content if turns else "")
             rewrites.append(conversation.rewrite(turns))
         questions = [r.query[: self.settings.max_question_chars] for r in rewrites]
-        return list(zip(rewrites, self.ask_batch(questions, top_k, collection, filters, min_score)))
+        return list(zip(rewrites, self.ask_batch(questions, top_k, collection, filters, min_score, unit)))
 
     def ask_batch(self, questions: list[str], top_k: int | None = None, collection: str | None = None,
-                  filters: Filters | None = None, min_score: float | None = None) -> list[Result]:
+                  filters: Filters | None = None, min_score: float | None = None,
+                  unit: AnswerUnit | None = None) -> list[Result]:
         """Answer many questions with one embedding call; each result carries its own latency.
-        An answer given before for the same collection version, filters and threshold comes from
-        the cache. `filters` limit the documents searched; `min_score` replaces the collection's
-        abstention threshold for these questions."""
+        An answer given before for the same collection version, filters, threshold and unit comes
+        from the cache. `filters` limit the documents searched; `min_score` replaces the
+        collection's abstention threshold for these questions; `unit` the server's answer unit."""
         started = time.perf_counter()
         questions = [self._check_question(q) for q in questions]
         top_k = self.settings.top_k if top_k is None else top_k
@@ -190,24 +191,27 @@ class QAService(Writes):
             raise InvalidInput("top_k must be between 1 and 50")
         if min_score is not None and not 0.0 <= min_score <= 1.0:
             raise InvalidInput("min_score must be between 0 and 1")
+        unit = self.settings.answer_unit if unit is None else unit
+        if unit not in ANSWER_UNITS:
+            raise InvalidInput(f"answer_unit must be one of {', '.join(ANSWER_UNITS)}")
         loaded = self._get(collection)
         c = loaded.collection
         threshold = self.abstain_threshold(c.name) if min_score is None else min_score
-        keys = [(c.name, c.version, q, top_k, threshold, filters) for q in questions]
+        keys = [(c.name, c.version, q, top_k, threshold, filters, unit) for q in questions]
         results = [self._answers.get(k) for k in keys]
         cached = [r is not None for r in results]
         missing = [i for i, hit in enumerate(cached) if not hit]
         if missing:
             within = None if filters is None else filters.select(lambda: c.documents)
-            fresh = self._ask_uncached([questions[i] for i in missing], top_k, loaded, threshold, started, within)
+            fresh = self._ask_uncached([questions[i] for i in missing], top_k, loaded, threshold, unit, started, within)
             for i, result in zip(missing, fresh):
                 results[i] = result
                 self._answers.put(keys[i], result)
         took = round((time.perf_counter() - started) * 1000, 2)
         return [replace(r, took_ms=took, timings={"cached_ms": took}) if hit else r for r, hit in zip(results, cached)]
 
-    def _ask_uncached(self, questions: list[str], top_k: int, loaded: _Loaded, threshold: float, started: float,
-                      within: frozenset[str] | None) -> list[Result]:
+    def _ask_uncached(self, questions: list[str], top_k: int, loaded: _Loaded, threshold: float, unit: AnswerUnit,
+                      started: float, within: frozenset[str] | None) -> list[Result]:
         vectors = self._questions.encode(questions)
         embedded = time.perf_counter()
         found = loaded.retriever.search_batch(questions, vectors, self.settings.retrieve_k, within)
@@ -215,7 +219,8 @@ class QAService(Writes):
         retrieved = time.perf_counter()
         shared = {"embed_ms": (embedded - started) * 1000 / max(len(questions), 1),
                   "retrieve_ms": (retrieved - embedded) * 1000 / max(len(questions), 1)}
-        return [self._answer(q, hits, top_k, loaded.collection, threshold, shared) for q, hits in zip(questions, all_hits)]
+        return [self._answer(q, hits, top_k, loaded.collection, threshold, unit, shared)
+                for q, hits in zip(questions, all_hits)]
 
     def retrieve_batch(self, questions: list[str], k: int, collection: str | None = None) -> list[list[Hit]]:
         """Ranked passages without reading: retrieval-only evaluation, and recall@k deeper than
@@ -233,10 +238,11 @@ class QAService(Writes):
         return self.settings.abstain_threshold if tuned is None else float(tuned)
 
     def _answer(
-        self, question: str, hits: list[Hit], top_k: int, collection: Collection, threshold: float, shared: dict
+        self, question: str, hits: list[Hit], top_k: int, collection: Collection, threshold: float, unit: AnswerUnit,
+        shared: dict,
     ) -> Result:
         t0 = time.perf_counter()
-        spans = self.reader.read(question, hits)
+        spans = self.reader.read(question, hits, unit)
         answers = distinct_answers(spans, collection, top_k)
         read_ms = (time.perf_counter() - t0) * 1000
         best = answers[0] if answers and answers[0].score >= threshold else None
