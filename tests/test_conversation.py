@@ -73,6 +73,19 @@ def test_no_name_to_substitute_falls_back_to_expansion():
     assert r.rule == "expand" and r.query == "when was it launched? who developed the model?"
 
 
+def test_retrieval_also_searches_with_the_first_and_previous_questions():
+    """The reader reads `query`; retrieval searches `search`, which adds the conversation's first
+    and previous user questions (resolved, each once): "Can I use either?" names no topic."""
+    r = chat("How do I keep basil fresh?", "stand the stems in water", "Why not in the fridge?", "Cold air",
+             "Which varieties keep longest?", "Genovese", "Can I use either?")
+    assert r.query == "Can I use either?" and r.rule == "none"
+    assert r.search == "Can I use either? How do I keep basil fresh? Which varieties keep longest?"
+    assert chat("How do I keep basil fresh?", "in water", "Why not in the fridge?").search == (
+        "Why not in the fridge? How do I keep basil fresh?")
+    first = chat("How do I keep basil fresh?")
+    assert first.search == first.query == "How do I keep basil fresh?"
+
+
 def test_first_question_and_missing_answers():
     assert chat("Who developed Vidu?").rule == "none"
     # an abstained answer is simply absent: two user turns in a row

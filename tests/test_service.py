@@ -175,3 +175,23 @@ class KeepOnly:
     def rerank(self, questions, hits):
         self.questions.append(list(questions))
         return [[h for h in found if self.wanted(h, self.service)] for found in hits]
+
+
+def test_a_follow_up_searches_its_conversations_topic(tmp_path, encoder):
+    """"How long should the dough be kneaded?" fits both pages equally; the conversation's first
+    question decides which one is read first, each way round, and the reader reads the
+    follow-up as sent."""
+    from qa.conversation import Turn
+
+    docs = tmp_path / "kitchen"
+    docs.mkdir()
+    (docs / "bread.md").write_text("# Sourdough bread\n\nKnead the dough for ten minutes, then let it rise overnight.\n")
+    (docs / "pasta.md").write_text("# Fresh pasta\n\nKnead the dough for three minutes, then roll it out thin.\n")
+    service = QAService(Settings(data_dir=tmp_path / "data"), encoder=encoder, reader=FirstWordsReader())
+    service.index([docs])
+    follow_up = "How long should the dough be kneaded?"
+    for topic, title in [("How do I bake sourdough bread?", "Sourdough bread"), ("How do I make fresh pasta?", "Fresh pasta")]:
+        rewrite, result = service.chat([Turn("user", topic), Turn("assistant", "..."), Turn("user", follow_up)])
+        assert result.question == rewrite.query == follow_up
+        assert result.retrieved[0].passage.doc_id == result.answers[0].source.doc_id
+        assert result.answers[0].source.title == title

@@ -70,12 +70,15 @@ def in_process(service, collection: str, top_k: int, corpus: Corpus | None, dept
     def run(questions: list[EvalQuestion]) -> tuple[list[Prediction], float]:
         started = time.perf_counter()
         if any(q.history for q in questions):
-            results = [r for _, r in service.chat_batch([_turns(q) for q in questions], top_k, collection)]
+            answered = service.chat_batch([_turns(q) for q in questions], top_k, collection)
+            results, searched = [r for _, r in answered], [w.search for w, _ in answered]
         else:
             results = service.ask_batch([q.question for q in questions], top_k, collection)
+            searched = None
         seconds = time.perf_counter() - started
-        asked = [r.question for r in results]  # a follow-up's query as rewritten, for recall@k too
-        deep = service.retrieve_batch(asked, depth, collection) if corpus is not None else [r.retrieved for r in results]
+        asked = [r.question for r in results]  # a follow-up's query as rewritten, searched as chat searches it
+        deep = (service.retrieve_batch(asked, depth, collection, searched) if corpus is not None
+                else [r.retrieved for r in results])
         return [_from_result(service, collection, q, r, h, corpus) for q, r, h in zip(questions, results, deep)], seconds
 
     return run

@@ -175,15 +175,18 @@ class QAService(Writes):
             self._check_question(turns[-1].content if turns else "")
             rewrites.append(conversation.rewrite(turns))
         questions = [r.query[: self.settings.max_question_chars] for r in rewrites]
-        return list(zip(rewrites, self.ask_batch(questions, top_k, collection, filters, min_score, unit)))
+        searches = [r.search for r in rewrites]
+        return list(zip(rewrites, self.ask_batch(questions, top_k, collection, filters, min_score, unit, searches)))
 
     def ask_batch(self, questions: list[str], top_k: int | None = None, collection: str | None = None,
                   filters: Filters | None = None, min_score: float | None = None,
-                  unit: AnswerUnit | None = None) -> list[Result]:
+                  unit: AnswerUnit | None = None, searches: list[str] | None = None) -> list[Result]:
         """Answer many questions with one embedding call; each result carries its own latency.
-        An answer given before for the same collection version, filters, threshold and unit comes
-        from the cache. `filters` limit the documents searched; `min_score` replaces the
-        collection's abstention threshold for these questions; `unit` the server's answer unit."""
+        An answer given before for the same collection version, filters, threshold, unit and
+        search comes from the cache. `filters` limit the documents searched; `min_score`
+        replaces the collection's abstention threshold for these questions; `unit` the server's
+        answer unit; `searches` are what retrieval searches with in place of each question (a
+        follow-up with its conversation's earlier questions, `conversation.Rewrite.search`)."""
         started = time.perf_counter()
         questions = [self._check_question(q) for q in questions]
         top_k = self.settings.top_k if top_k is None else top_k
@@ -197,37 +200,43 @@ class QAService(Writes):
         loaded = self._get(collection)
         c = loaded.collection
         threshold = self.abstain_threshold(c.name) if min_score is None else min_score
-        keys = [(c.name, c.version, q, top_k, threshold, filters, unit) for q in questions]
+        searches = questions if searches is None else searches
+        keys = [(c.name, c.version, q, top_k, threshold, filters, unit, s) for q, s in zip(questions, searches)]
         results = [self._answers.get(k) for k in keys]
         cached = [r is not None for r in results]
         missing = [i for i, hit in enumerate(cached) if not hit]
         if missing:
             within = None if filters is None else filters.select(lambda: c.documents)
-            fresh = self._ask_uncached([questions[i] for i in missing], top_k, loaded, threshold, unit, started, within)
+            asked = [(questions[i], searches[i]) for i in missing]
+            fresh = self._ask_uncached(asked, top_k, loaded, threshold, unit, started, within)
             for i, result in zip(missing, fresh):
                 results[i] = result
                 self._answers.put(keys[i], result)
         took = round((time.perf_counter() - started) * 1000, 2)
         return [replace(r, took_ms=took, timings={"cached_ms": took}) if hit else r for r, hit in zip(results, cached)]
 
-    def _ask_uncached(self, questions: list[str], top_k: int, loaded: _Loaded, threshold: float, unit: AnswerUnit,
-                      started: float, within: frozenset[str] | None) -> list[Result]:
-        vectors = self._questions.encode(questions)
+    def _ask_uncached(self, asked: list[tuple[str, str]], top_k: int, loaded: _Loaded, threshold: float,
+                      unit: AnswerUnit, started: float, within: frozenset[str] | None) -> list[Result]:
+        """`asked`: each question with what retrieval searches for it."""
+        questions, searches = [q for q, _ in asked], [s for _, s in asked]
+        vectors = self._questions.encode(searches)
         embedded = time.perf_counter()
-        found = loaded.retriever.search_batch(questions, vectors, self.settings.retrieve_k, within)
-        all_hits = self.reranker.rerank(questions, found)
+        found = loaded.retriever.search_batch(searches, vectors, self.settings.retrieve_k, within)
+        all_hits = self.reranker.rerank(searches, found)
         retrieved = time.perf_counter()
         shared = {"embed_ms": (embedded - started) * 1000 / max(len(questions), 1),
                   "retrieve_ms": (retrieved - embedded) * 1000 / max(len(questions), 1)}
         return [self._answer(q, hits, top_k, loaded.collection, threshold, unit, shared)
                 for q, hits in zip(questions, all_hits)]
 
-    def retrieve_batch(self, questions: list[str], k: int, collection: str | None = None) -> list[list[Hit]]:
+    def retrieve_batch(self, questions: list[str], k: int, collection: str | None = None,
+                       searches: list[str] | None = None) -> list[list[Hit]]:
         """Ranked passages without reading: retrieval-only evaluation, and recall@k deeper than
-        the `retrieve_k` passages a question's reader sees."""
+        the `retrieve_k` passages a question's reader sees (`searches` as for `ask_batch`)."""
         questions = [self._check_question(q) for q in questions]
+        searches = questions if searches is None else searches
         loaded = self._get(collection)
-        return self.reranker.rerank(questions, loaded.retriever.search_batch(questions, self._questions.encode(questions), k))
+        return self.reranker.rerank(searches, loaded.retriever.search_batch(searches, self._questions.encode(searches), k))
 
     def abstain_threshold(self, collection: str | None = None) -> float:
         """An explicit setting (flag, QA_ABSTAIN_THRESHOLD) wins; else the threshold `qa eval
