@@ -132,14 +132,17 @@ def check_parity(model: torch.nn.Module, onnx_path: Path) -> float:
 FP32_MATMULS = re.compile(r"/layer\.\d+/output/dense/MatMul$")
 
 
-def quantize_int8(src: Path, dst: Path) -> None:
+def quantize_int8(src: Path, dst: Path, keep: list[str] | None = None) -> None:
+    """int8 per channel, with the MatMuls named in `keep` left fp32 (default: those matching
+    FP32_MATMULS; `training/int8_sweep.py` tries others)."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    graph = onnx.load(str(src), load_external_data=False).graph
-    keep = [n.name for n in graph.node if n.op_type == "MatMul" and FP32_MATMULS.search(n.name)]
-    if not keep:
-        raise SystemExit(f"{src}: no feed-forward output MatMul matches {FP32_MATMULS.pattern} (did the export's node names change?)")
+    if keep is None:
+        graph = onnx.load(str(src), load_external_data=False).graph
+        keep = [n.name for n in graph.node if n.op_type == "MatMul" and FP32_MATMULS.search(n.name)]
+        if not keep:
+            raise SystemExit(f"{src}: no MatMul matches {FP32_MATMULS.pattern} (did the export's node names change?)")
     # Gather too: the fp32 word-embedding matrix alone is 47 MB, so quantising
     # only MatMul leaves a 59 MB file, over the 50 MB package limit.
     quantize_dynamic(str(src), str(dst), per_channel=True, weight_type=QuantType.QInt8,
