@@ -27,11 +27,11 @@ rewritten. Retrieval, though, also gets the conversation's first question and th
 point to it with a pronoun ("Can I use either when cooking?"), and searched alone they find
 their conversation's passage first 61 % of the time, with the earlier questions 94 % (DoQA
 cooking dev, benchmarks/RESULTS.md). The reader still reads the question alone, so it answers
-this question, not the previous one. Earlier user turns are resolved first, in order, so a chain of follow-ups keeps its
-topic. Proper-noun phrases are found by capitalisation (runs of capitalised words, joined by
-"of", "and", "&"; a few capitalised terms such as "AI" or "CEO" are not names), which is fast,
-deterministic and needs no model; the price is that a lower-case topic ("the hydropower station")
-is not found, and then rule 3 applies. How much this helps is measured by
+this question, not the previous one. Earlier user turns are resolved first, in order, so a
+chain of follow-ups keeps its topic. Proper-noun phrases are found by capitalisation (runs of
+capitalised words, joined by "of", "and", "&"; a few capitalised terms such as "AI" or "CEO" are
+not names), which is fast, deterministic and needs no model; the price is that a lower-case
+topic ("the hydropower station") is not found, and then rule 3 applies. How much this helps is measured by
 `benchmarks/followups.py` over `tests/data/followups.jsonl` (see the README).
 """
 
