@@ -29,9 +29,9 @@ class Remote:
                 "min_score": min_score, "answer_unit": unit}
         return self.request("POST", "/ask", json={k: v for k, v in body.items() if v is not None})
 
-    def chat(self, messages: list[dict], top_k: int, collection: str | None = None) -> dict:
+    def chat(self, messages: list[dict], top_k: int, collection: str | None = None, unit: AnswerUnit | None = None) -> dict:
         """The `/chat` reply to the last message of `messages` (role, content), oldest first."""
-        body = {"messages": messages, "top_k": top_k, "collection": collection}
+        body = {"messages": messages, "top_k": top_k, "collection": collection, "answer_unit": unit}
         return self.request("POST", "/chat", json={k: v for k, v in body.items() if v is not None})
 
     def document(self, doc_id: str, collection: str | None = None) -> dict:

@@ -42,11 +42,18 @@ def test_eval_over_http_checks_citations_against_the_server(tmp_path):
     data, report = tmp_path / "data", tmp_path / "report"
     with running_server(data) as url:
         run = qa_eval(DATA / "seed-dev.jsonl", "--url", url, "--limit", "6", "--report", report, data_dir=tmp_path / "other")
+        whole = qa_eval(DATA / "seed-dev.jsonl", "--url", url, "--limit", "6", "--report", tmp_path / "whole",
+                        "--answer-unit", "sentence", data_dir=tmp_path / "other")
     assert run.returncode == 0, run.stdout + run.stderr
     metrics = json.loads((report / "metrics.json").read_text())
     assert metrics["meta"]["url"] == url and metrics["questions"] == 6
     assert metrics["citations"]["checked"] == 0 or metrics["citations"]["exact"] == 1.0
     assert metrics["latency"]["p50_ms"] > 0
+    assert whole.returncode == 0, whole.stdout + whole.stderr  # the server's reader answers in sentences when asked
+    assert json.loads((tmp_path / "whole" / "metrics.json").read_text())["meta"]["answer_unit"] == "sentence"
+    spans, sentences = ([json.loads(row)["top_candidate"] for row in (folder / "predictions.jsonl").read_text().splitlines()]
+                        for folder in (report, tmp_path / "whole"))
+    assert sum(bool(s and w and s in w and s != w) for s, w in zip(spans, sentences)) >= 4, (spans, sentences)
 
 
 def test_eval_conversations_over_http_asks_chat(tmp_path):

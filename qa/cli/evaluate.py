@@ -11,6 +11,7 @@ import click
 
 from qa.cli.base import service_for, settings_from
 from qa.config import Settings
+from qa.types import ANSWER_UNITS, AnswerUnit
 
 
 @click.command("eval")
@@ -36,10 +37,13 @@ from qa.config import Settings
 @click.option("--collection", "-c", default=None, help="Collection to ask (and to --tune) [env QA_COLLECTION].")
 @click.option("--top-k", "-k", type=click.IntRange(1, 50), default=None, help="Answers kept per question [env QA_TOP_K].")
 @click.option("--batch-size", type=click.IntRange(1, 1024), default=32, show_default=True, help="Questions per embedding batch.")
+@click.option("--answer-unit", "unit", type=click.Choice(ANSWER_UNITS), default=None,
+              help="Ask for spans or whole sentences [env QA_ANSWER_UNIT; with --url, none: the server's default].")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None, help="[env QA_DATA_DIR]")
 def eval_(file: Path | None, feedback_of: str | None, report_dir: Path | None, corpus_from_file: bool, url: str | None,
           limit: int | None, seed: int, sweep: bool, tune: bool, min_f1, min_em, min_recall, min_mrr, min_ndcg,
-          collection: str | None, top_k: int | None, batch_size: int, data_dir: Path | None) -> None:
+          collection: str | None, top_k: int | None, batch_size: int, unit: AnswerUnit | None,
+          data_dir: Path | None) -> None:
     """Evaluate a question file: EM/F1, retrieval recall@k/MRR/nDCG, abstention, citation
     exactness, latency. Reads JSON Lines ({"id", "question", "answers"}), SQuAD v1.1/v2.0 JSON,
     a BEIR folder (retrieval only, against its own corpus), or conversations (JSON Lines of
@@ -58,17 +62,19 @@ def eval_(file: Path | None, feedback_of: str | None, report_dir: Path | None, c
     """
     from qa.eval.feedback import load_questions
 
-    settings = settings_from(data_dir=data_dir, collection=feedback_of or collection, top_k=top_k)
+    settings = settings_from(data_dir=data_dir, collection=feedback_of or collection, top_k=top_k, answer_unit=unit)
     gates = _gates(min_f1, min_em, min_recall, min_mrr, min_ndcg)
     evalset = load_questions(file, feedback_of, settings.data_dir).sample(limit, seed)
     started = time.time()
-    preds, seconds, meta = _evaluate(settings, evalset, url, corpus_from_file, tune, batch_size)
+    preds, seconds, meta = _evaluate(settings, evalset, url, corpus_from_file, tune, batch_size, unit)
     _finish_eval(settings, evalset, preds, seconds, {**meta, "wall_s": round(time.time() - started, 1)},
                  report_dir, sweep, tune, gates)
 
 
-def _evaluate(settings: Settings, evalset, url: str | None, from_file: bool, tune: bool, batch_size: int):
-    """Run every question, in-process or against --url; returns predictions, answering seconds, meta."""
+def _evaluate(settings: Settings, evalset, url: str | None, from_file: bool, tune: bool, batch_size: int,
+              unit: AnswerUnit | None):
+    """Run every question, in-process or against --url; returns predictions, answering seconds, meta.
+    `unit`: what --url asks the server for (none: its default); in-process, settings carry it."""
     from tqdm import tqdm
 
     from qa.eval import run as eval_run
@@ -79,12 +85,14 @@ def _evaluate(settings: Settings, evalset, url: str | None, from_file: bool, tun
         if from_file or evalset.retrieval_only or tune:
             raise InvalidInput("--url evaluates a server's own collection: it cannot take --corpus-from-file, "
                                "--tune or a BEIR folder (index the corpus on the server and name it with --collection)")
-        batch, meta["collection"], meta["url"] = eval_run.over_http(url, settings.collection, settings.top_k, settings.api_key), settings.collection, url
+        batch = eval_run.over_http(url, settings.collection, settings.top_k, settings.api_key, unit=unit)
+        meta |= {"collection": settings.collection, "url": url, "answer_unit": unit or "the server's default"}
     else:
         service = service_for(settings)
         batch, meta["collection"], corpus = eval_run.prepare(
             service, evalset, settings.collection, from_file, settings.top_k, settings.seeds_dir)
         meta |= {"reader": service.reader.name, "model": service.encoder.name, "retrieve_k": settings.retrieve_k,
+                 "answer_unit": settings.answer_unit,
                  "abstain_threshold": service.abstain_threshold(meta["collection"]), "batch_size": batch_size,
                  "latency": "service time per question after one warm-up; embedding shared across each batch"}
         if corpus is not None:

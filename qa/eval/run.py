@@ -16,7 +16,7 @@ from qa.indexer import IndexReport, rebuild
 from qa.ingest.files import parse_document
 from qa.remote import Remote
 from qa.store.factory import as_store
-from qa.types import Hit, Result
+from qa.types import AnswerUnit, Hit, Result
 
 Batch = Callable[[list[EvalQuestion]], tuple[list[Prediction], float]]
 
@@ -125,10 +125,12 @@ def _documents(hits: list[Hit], corpus: Corpus, depth: int) -> tuple[str, ...]:
     return tuple(keys)[:depth]
 
 
-def over_http(url: str, collection: str, top_k: int, api_key: str | None = None, timeout: float = 120.0) -> Batch:
+def over_http(url: str, collection: str, top_k: int, api_key: str | None = None, timeout: float = 120.0,
+              unit: AnswerUnit | None = None) -> Batch:
     """Questions to a running server's `POST /ask` (a conversation's turn to `POST /chat`, with
-    the messages before it), one request each, as a user sends them; citations are checked
-    against `GET /documents/{doc_id}`. Latency is the round trip."""
+    the messages before it), one request each, as a user sends them, asking for `unit` (none:
+    the server's default); citations are checked against `GET /documents/{doc_id}`. Latency is
+    the round trip."""
     server = Remote(url, api_key, timeout)
     texts: dict[str, str] = {}
 
@@ -142,9 +144,9 @@ def over_http(url: str, collection: str, top_k: int, api_key: str | None = None,
         for q in questions:
             started = time.perf_counter()
             if q.history:
-                body = server.chat([{"role": t.role, "content": t.content} for t in _turns(q)], top_k, collection)
+                body = server.chat([{"role": t.role, "content": t.content} for t in _turns(q)], top_k, collection, unit)
             else:
-                body = server.ask(q.question, top_k, collection)
+                body = server.ask(q.question, top_k, collection, unit=unit)
             took = time.perf_counter() - started
             seconds += took
             preds.append(_from_json(q, body, took * 1000, document))
