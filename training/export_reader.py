@@ -129,20 +129,26 @@ def check_parity(model: torch.nn.Module, onnx_path: Path) -> float:
 # them cost some fine-tunes up to 3.8 F1 (first 300 SQuAD v1.1 dev questions, gold paragraph:
 # fp32 87.8, int8 84.0, int8 with these six kept fp32 87.3) and others almost nothing (fourth
 # release: 86.4 / 85.8 / 85.7). Kept fp32 they add 10.6 MB (23.0 -> 33.6 MB).
-FP32_MATMULS = re.compile(r"/layer\.\d+/output/dense/MatMul$")
+FP32_MATMULS = re.compile(r"/layer\.(\d+)/output/dense/MatMul$")
+
+
+def feed_forward_outputs(src: Path) -> dict[str, int]:
+    """The MatMul nodes FP32_MATMULS names in `src`, with their layer."""
+    import onnx
+
+    graph = onnx.load(str(src), load_external_data=False).graph
+    found = {n.name: int(m.group(1)) for n in graph.node if n.op_type == "MatMul" and (m := FP32_MATMULS.search(n.name))}
+    if not found:
+        raise SystemExit(f"{src}: no MatMul matches {FP32_MATMULS.pattern} (did the export's node names change?)")
+    return found
 
 
 def quantize_int8(src: Path, dst: Path, keep: list[str] | None = None) -> None:
-    """int8 per channel, with the MatMuls named in `keep` left fp32 (default: those matching
-    FP32_MATMULS; `training/int8_sweep.py` tries others)."""
-    import onnx
+    """int8 per channel, with the MatMuls named in `keep` left fp32 (default: the feed-forward
+    outputs; `training/int8_sweep.py` tries others)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    if keep is None:
-        graph = onnx.load(str(src), load_external_data=False).graph
-        keep = [n.name for n in graph.node if n.op_type == "MatMul" and FP32_MATMULS.search(n.name)]
-        if not keep:
-            raise SystemExit(f"{src}: no MatMul matches {FP32_MATMULS.pattern} (did the export's node names change?)")
+    keep = list(feed_forward_outputs(src)) if keep is None else keep
     # Gather too: the fp32 word-embedding matrix alone is 47 MB, so quantising
     # only MatMul leaves a 59 MB file, over the 50 MB package limit.
     quantize_dynamic(str(src), str(dst), per_channel=True, weight_type=QuantType.QInt8,

@@ -19,14 +19,14 @@ TRAINING = Path(__file__).resolve().parent
 sys.path.insert(0, str(TRAINING))
 
 import eval_reader  # noqa: E402
-from export_reader import quantize_int8, stage  # noqa: E402
+from export_reader import feed_forward_outputs, quantize_int8, stage  # noqa: E402
 
 ROOT = TRAINING.parent
-FFN_OUT = "/model/bert/encoder/layer.{}/output/dense/MatMul"
 
 
-def kept(spec: str, layers: int) -> list[str]:
-    """`none`; `ffn-out` (every layer's); `ffn-out:013` (layers 0, 1 and 3); `head`."""
+def kept(spec: str, outputs: dict[str, int]) -> list[str]:
+    """`none`; `ffn-out` (every layer's feed-forward output); `ffn-out:013` (layers 0, 1 and 3);
+    `head`. `outputs`: the feed-forward output MatMuls with their layer."""
     if spec == "none":
         return []
     if spec == "head":
@@ -34,17 +34,14 @@ def kept(spec: str, layers: int) -> list[str]:
     name, _, which = spec.partition(":")
     if name != "ffn-out":
         raise SystemExit(f"unknown --keep {spec!r}: none, head, ffn-out or ffn-out:DIGITS")
-    return [FFN_OUT.format(k) for k in (which or range(layers))]
+    return [node for node, layer in outputs.items() if not which or str(layer) in which]
 
 
 def sweep(fp32: Path, specs: list[str], v1: Path, limit: int, tokenizer: Path) -> list[dict]:
-    import onnx
-
-    names = {n.name for n in onnx.load(str(fp32), load_external_data=False).graph.node}
-    layers = sum(FFN_OUT.format(k) in names for k in range(64))
+    outputs = feed_forward_outputs(fp32)
     rows = []
     for spec in specs:
-        keep = kept(spec, layers)
+        keep = kept(spec, outputs)
         with tempfile.TemporaryDirectory() as work:
             int8 = Path(work) / "int8.onnx"
             quantize_int8(fp32, int8, keep)
