@@ -39,6 +39,10 @@ Design choices:
   reader's weights (`onnx_weights.py`) instead of the base with a fresh head. `--eval NAME=FILE`
   adds gold-paragraph figures on other SQuAD-format sets (evaluation only). `training/device_run.sh`
   is the whole GPU run.
+- A teacher (issue 16): `--base-model` may be any encoder with a QA head in transformers (the
+  all-mpnet-base-v2 teacher has no token type ids, so they are passed only to models that take
+  them). `--teacher EXPORT_DIR` then distils that trained teacher's span logits into this run
+  (`distil.py`: aligned by characters, mixed with the cross-entropy by `--distil-weight`).
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ import json
 import math
 import os
 import random
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -108,6 +113,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--checkpoint-every", type=int, default=0,
                    help="also save a checkpoint every N steps inside an epoch (long CPU runs resume mid-epoch)")
     p.add_argument("--log-every", type=int, default=100)
+    p.add_argument("--teacher", type=Path, default=None,
+                   help="a reader trained by this script (its --export-dir) whose span logits the model learns too")
+    p.add_argument("--distil-weight", type=float, default=0.5, help="share of the loss from the teacher's logits")
+    p.add_argument("--distil-temperature", type=float, default=2.0)
     return p.parse_args(argv)
 
 
@@ -226,7 +235,7 @@ def mix_examples(args: argparse.Namespace) -> tuple[list[su.Example], dict]:
     return examples, {"mix": meta, "train_examples_used": len(examples)}
 
 
-def load_training_features(args: argparse.Namespace, tok) -> tuple[dict[str, torch.Tensor], np.ndarray, dict]:
+def load_training_features(args: argparse.Namespace, tok, device: torch.device) -> tuple[dict[str, torch.Tensor], np.ndarray, dict]:
     examples, stats = mix_examples(args) if args.mix else squad_examples(args)
     t0 = time.time()
     feats = su.build_features(tok, examples, with_labels=True)
@@ -246,7 +255,30 @@ def load_training_features(args: argparse.Namespace, tok) -> tuple[dict[str, tor
         "start_positions": torch.tensor(feats.start_positions, dtype=torch.long),
         "end_positions": torch.tensor(feats.end_positions, dtype=torch.long),
     }
+    if args.teacher:
+        tensors |= teacher_targets(args, examples, feats, device, stats)
     return tensors, lengths, stats
+
+
+def teacher_targets(args: argparse.Namespace, examples: list[su.Example], feats: su.Features, device: torch.device,
+                    stats: dict) -> dict[str, torch.Tensor]:
+    """The teacher's start/end logits at each training window's positions (distil.py), computed
+    once; the teacher is released before the student trains."""
+    import distil
+
+    t0 = time.time()
+    teacher, teacher_tok = distil.load_teacher(args.teacher, device)
+    t_feats, start_map, end_map = distil.teacher_features(teacher_tok, examples, feats)
+    starts, ends = predict_logits(teacher, t_feats, max(len(i) for i in t_feats.input_ids), device)
+    del teacher
+    stats["teacher"] = {"dir": str(args.teacher), "coverage": distil.coverage(feats, start_map),
+                        "weight": args.distil_weight, "temperature": args.distil_temperature,
+                        "seconds": round(time.time() - t0, 1)}
+    log(f"teacher logits: {stats['teacher']}")
+    pad = args.max_length - start_map.shape[1]
+    return {name: torch.nn.functional.pad(torch.from_numpy(distil.aligned_logits(logits, index_map)), (0, pad),
+                                          value=distil.NO_TARGET)
+            for name, logits, index_map in (("teacher_start", starts, start_map), ("teacher_end", ends, end_map))}
 
 
 # ------------------------------------------------------------------- training
@@ -259,17 +291,27 @@ def autocast(device: torch.device):
     return torch.autocast("cpu", enabled=False)
 
 
-def train_step(model, batch: dict[str, torch.Tensor], optimizer, device: torch.device) -> float:
+def model_inputs(model, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The encoder's inputs; token type ids only for models that take them (BERT does, MPNet not)."""
+    names = ["input_ids", "attention_mask"]
+    if getattr(model.config, "type_vocab_size", 0):
+        names.append("token_type_ids")
+    return {k: batch[k] for k in names}
+
+
+def train_step(model, batch: dict[str, torch.Tensor], optimizer, device: torch.device, args: argparse.Namespace) -> float:
     with autocast(device):
-        out = model(
-            input_ids=batch["input_ids"],
-            attention_mask=batch["attention_mask"],
-            token_type_ids=batch["token_type_ids"],
-        )
+        out = model(**model_inputs(model, batch))
     start_logits = out.start_logits.float()
     end_logits = out.end_logits.float()
     loss_fn = torch.nn.functional.cross_entropy
     loss = (loss_fn(start_logits, batch["start_positions"]) + loss_fn(end_logits, batch["end_positions"])) / 2
+    if "teacher_start" in batch:
+        import distil
+
+        kd = (distil.loss(start_logits, batch["teacher_start"], args.distil_temperature)
+              + distil.loss(end_logits, batch["teacher_end"], args.distil_temperature)) / 2
+        loss = (1 - args.distil_weight) * loss + args.distil_weight * kd
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -309,9 +351,11 @@ def save_checkpoint(path: Path, model, optimizer, sched: LinearSchedule, epoch: 
 
 
 def export_fp16_parts(model, base: Path, export_dir: Path, metrics: dict) -> None:
-    """The reader's weights as a BertForQuestionAnswering folder of parts (see `write_parts`)."""
-    model.config.architectures = ["BertForQuestionAnswering"]
+    """The reader's weights as a folder of parts (see `write_parts`) with the base's tokenizer,
+    so the folder alone can serve as a teacher (`--teacher`)."""
+    model.config.architectures = [type(model).__name__]
     write_parts(model, export_dir, metrics)
+    shutil.copy(base / "tokenizer.json", export_dir / "tokenizer.json")
 
 
 def write_parts(model, export_dir: Path, metrics: dict) -> None:
@@ -351,7 +395,7 @@ def predict_logits(model, feats: su.Features, max_length: int, device: torch.dev
             "attention_mask": torch.from_numpy(mask[idx, :L]).long().to(device),
         }
         with autocast(device):
-            out = model(**kw)
+            out = model(**model_inputs(model, kw))
         s = out.start_logits.float().masked_fill(kw["attention_mask"] == 0, -1e4).cpu().numpy()
         e = out.end_logits.float().masked_fill(kw["attention_mask"] == 0, -1e4).cpu().numpy()
         for j, f in enumerate(idx):
@@ -443,7 +487,7 @@ def main(argv: list[str] | None = None) -> dict:
         torch.backends.cudnn.allow_tf32 = True
     log(f"args: {vars(args)}; torch {torch.__version__}; device {device}")
     tok = su.load_tokenizer(args.base_model / "tokenizer.json", args.max_length, args.stride)
-    data, lengths, data_stats = load_training_features(args, tok)
+    data, lengths, data_stats = load_training_features(args, tok, device)
     if device.type == "cuda":
         data = {k: v.to(device) for k, v in data.items()}
 
@@ -482,7 +526,7 @@ def main(argv: list[str] | None = None) -> dict:
         for idx in batches[max(0, skip) :]:
             if step >= sched.total:
                 break
-            loss = train_step(model, slice_batch(data, idx, lengths, device), optimizer, device)
+            loss = train_step(model, slice_batch(data, idx, lengths, device), optimizer, device, args)
             lr_sched.step()
             step += 1
             losses.append(loss)
