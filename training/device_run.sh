@@ -15,8 +15,8 @@
 # The mix is the fourth release's sets (MIX_SOURCES; doc2dial left out, MODEL_CARD.md).
 # With TEACHER=1 (the teacher's weights sent first, one call per part: training/prepare_teacher.py
 # prints the calls), step 0 trains the all-mpnet-base-v2 teacher on the same mix (TEACHER_S
-# seconds), "main" learns from its span logits too (--teacher), and the one ablation is
-# "no-teacher": main's recipe without it, at main's time budget.
+# seconds), "main" learns from its span logits too (--teacher) for MAIN_EPOCHS (2), and the one
+# ablation is "no-teacher": main's recipe without it, at main's epochs and time budget.
 # Back in $OUT (6 files, 34 MiB): reader/model.onnx.part00-02 (join with cat; 33.6 MB since the
 # feed-forward outputs stay fp32), reader/SHA256,
 # metrics.json (every variant, and the export's fp32-vs-int8 figures), log.txt. Without an int8
@@ -43,10 +43,12 @@ if [ "$TEACHER" = 1 ]; then
     # logits, export ~60 s; the control runs only if the estimates were pessimistic
     TEACHER_S=${TEACHER_S:-170}
     MAIN_S=${MAIN_S:-120}
+    MAIN_EPOCHS=${MAIN_EPOCHS:-2}  # a student learns from soft targets longer than from labels alone
     ABLATIONS=${ABLATIONS:-no-teacher}
     ABLATION_S=${ABLATION_S:-$((MAIN_S + 50))}
 else
     MAIN_S=${MAIN_S:-150}
+    MAIN_EPOCHS=${MAIN_EPOCHS:-1}
     ABLATIONS=${ABLATIONS:-bare squad-only with-doc2dial no-subjqa no-doqa no-tydiqa}
     ABLATION_S=${ABLATION_S:-100}  # one ablation on the H200, estimated: ~45 s loading, tokenising, evaluating + 1 epoch
 fi
@@ -71,7 +73,7 @@ SHARED=(--mix .carry/mix/mix.json.gz --mix-sources "$MIX_SOURCES"
 [ -n "${MAX_EXAMPLES:-}" ] && SHARED+=(--max-examples "$MAX_EXAMPLES")
 [ -n "${MAX_EVAL:-}" ] && SHARED+=(--max-eval-examples "$MAX_EVAL")
 [ -n "${MAX_STEPS:-}" ] && SHARED+=(--max-steps "$MAX_STEPS")
-COMMON=(--base-model .carry/base --init-from-onnx qa/models/reader/model.onnx "${SHARED[@]}" --epochs 1 --lr 3e-5)
+COMMON=(--base-model .carry/base --init-from-onnx qa/models/reader/model.onnx "${SHARED[@]}" --epochs "$MAIN_EPOCHS" --lr 3e-5)
 
 train() {  # name, time budget (s), extra arguments
     local name=$1 budget=$2; shift 2
