@@ -251,6 +251,40 @@ def test_tune_writes_the_threshold_the_service_uses(tmp_path):
         eval_run.tune(data, "default", answerable_only, "x")
 
 
+class UnitsReader(FirstWordsReader):
+    """Records the answer unit each question was read with."""
+
+    def __init__(self) -> None:
+        self.units: list[str] = []
+
+    def read(self, question, hits, unit="span"):
+        self.units.append(unit)
+        return super().read(question, hits, unit)
+
+
+def test_a_unit_tuned_with_the_threshold_is_the_collections_own(tmp_path):
+    """`qa eval --tune --answer-unit sentence` stores the unit beside the threshold it measured;
+    the collection's questions are then read in sentences, unless the server's own setting or the
+    request names a unit. Other collections keep the default."""
+    data, docs = tmp_path / "data", tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.md").write_text("# A\n\nShengshu built Vidu in Beijing. It makes videos.\n")
+    summary = {"questions": 4, "answers": answer_metrics(FOUR), "threshold": threshold_sweep(FOUR)}
+    eval_run.tune(data, "long", summary, "four.jsonl", "sentence")
+    eval_run.tune(data, "short", summary, "four.jsonl")
+    assert store.read_settings(data, "long")["answer_unit"] == "sentence"
+    assert "answer_unit" not in store.read_settings(data, "short")
+    reader = UnitsReader()
+    service = QAService(Settings(data_dir=data), encoder=HashEncoder(), reader=reader)
+    for name in ("long", "short"):
+        service.index([docs], collection=name)
+        service.ask("Who built Vidu?", 1, name)
+    service.ask("Who built Vidu?", 1, "long", unit="span")
+    assert reader.units == ["sentence", "span", "span"]
+    server_says = QAService(Settings(data_dir=data, answer_unit="span"), encoder=HashEncoder(), reader=reader)
+    assert server_says.answer_unit("long") == "span" and service.answer_unit("long") == "sentence"
+
+
 # --- the command ----------------------------------------------------------------------------------
 
 
@@ -280,6 +314,10 @@ def test_report_files_and_url_refusals(qa_eval, tmp_path):
     assert "NoAns accuracy" in result.output and "threshold  answered%" in result.output
     tuned = store.read_settings(tmp_path / "data", "default")
     assert "Tuned: abstain_threshold" in result.output and 0.0 <= tuned["abstain_threshold"] <= 1.0
+    assert "answer_unit" not in tuned  # none was asked for: the server's default stays the collection's
+    sentences = qa_eval(CUTS / "squad-v2.0-dev-cut.json", "--corpus-from-file", "--tune", "--answer-unit", "sentence")
+    assert "and answer_unit 'sentence' stored" in sentences.output, sentences.output
+    assert store.read_settings(tmp_path / "data", "default")["answer_unit"] == "sentence"
     for name in ("metrics.json", "predictions.jsonl", "report.md", "accuracy_coverage.png", "reliability.png",
                  "recall_at_k.png", "latency.png"):
         assert (out / name).stat().st_size > 0, name

@@ -28,7 +28,8 @@ from qa.types import ANSWER_UNITS, AnswerUnit
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Evaluate a random sample of N questions.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the --limit sample.")
 @click.option("--sweep", is_flag=True, help="Print answer rate, F1 and EM across abstention thresholds.")
-@click.option("--tune", is_flag=True, help="Store the best threshold in the settings of --collection; qa serve and qa ask use it.")
+@click.option("--tune", is_flag=True, help="Store the best threshold (and the --answer-unit, if given) in the settings "
+              "of --collection; qa serve and qa ask use them.")
 @click.option("--min-f1", type=float, default=None, help="Exit 1 if F1 is below this (0.7 or 70).")
 @click.option("--min-em", type=float, default=None, help="Exit 1 if exact match is below this (0.6 or 60).")
 @click.option("--min-recall-at", "min_recall", multiple=True, metavar="K=X", help="Exit 1 if recall@K < X, e.g. 5=0.9 (repeatable).")
@@ -92,7 +93,7 @@ def _evaluate(settings: Settings, evalset, url: str | None, from_file: bool, tun
         batch, meta["collection"], corpus = eval_run.prepare(
             service, evalset, settings.collection, from_file, settings.top_k, settings.seeds_dir)
         meta |= {"reader": service.reader.name, "model": service.encoder.name, "retrieve_k": settings.retrieve_k,
-                 "answer_unit": settings.answer_unit,
+                 "answer_unit": service.answer_unit(meta["collection"]),
                  "abstain_threshold": service.abstain_threshold(meta["collection"]), "batch_size": batch_size,
                  "latency": "service time per question after one warm-up; embedding shared across each batch"}
         if corpus is not None:
@@ -103,7 +104,8 @@ def _evaluate(settings: Settings, evalset, url: str | None, from_file: bool, tun
 
 
 def _finish_eval(settings: Settings, evalset, preds, seconds: float, meta: dict, report_dir, sweep: bool, tune: bool, gates) -> None:
-    """Print the summary, write the report, tune, and exit 1 naming each figure below its gate."""
+    """Print the summary, write the report, tune (an answer unit set by flag or QA_ANSWER_UNIT is
+    stored with the threshold), and exit 1 naming each figure below its gate."""
     from qa.eval import report as eval_report
     from qa.eval import run as eval_run
     from qa.eval.feedback import feedback_section
@@ -119,8 +121,10 @@ def _finish_eval(settings: Settings, evalset, preds, seconds: float, meta: dict,
         eval_report.write_report(report_dir, summary, preds, meta)
         click.echo(f"Report written to {report_dir}/report.md")
     if tune:
-        value = eval_run.tune(open_store(settings), settings.collection, summary, evalset.path)
-        click.echo(f"Tuned: abstain_threshold {value:.4f} stored for collection {settings.collection!r}")
+        unit = settings.answer_unit if "answer_unit" in settings.model_fields_set else None
+        value = eval_run.tune(open_store(settings), settings.collection, summary, evalset.path, unit)
+        stored = f" and answer_unit {unit!r}" if unit else ""
+        click.echo(f"Tuned: abstain_threshold {value:.4f}{stored} stored for collection {settings.collection!r}")
     failures = failed_gates(summary, gates)
     for failure in failures:
         click.echo(f"Gate failed: {failure}", err=True)

@@ -218,8 +218,10 @@ def _warm_up(service, collection: str, evalset: EvalSet) -> None:
         service.ask_batch([evalset.questions[0].question], 1, collection)
 
 
-def tune(where, collection: str, summary: dict, source: str) -> float:
-    """Store the best threshold of this run in the collection's settings (`qa serve` reads it)."""
+def tune(where, collection: str, summary: dict, source: str, unit: AnswerUnit | None = None) -> float:
+    """Store the best threshold of this run in the collection's settings (`qa serve` reads it),
+    and `unit`, the answer unit the run was asked to measure, when one was: the threshold belongs
+    to the answers it was measured on, and a collection of long-form answers keeps sentences."""
     best = (summary.get("threshold") or {}).get("best")
     noans = (summary.get("answers") or {}).get("no_ans")
     if not best or not noans:
@@ -227,6 +229,7 @@ def tune(where, collection: str, summary: dict, source: str) -> float:
                            "with empty answers); on answerable questions alone the best threshold is 'never abstain'")
     as_store(where).write_settings(collection, {
         "abstain_threshold": best["threshold"],
+        **({"answer_unit": unit} if unit else {}),
         "tuned": {"file": source, "f1": best["f1"], "answer_rate": best["answer_rate"],
                   "questions": summary["questions"], "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
     })

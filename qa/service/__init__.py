@@ -184,8 +184,8 @@ class QAService(Writes):
         """Answer many questions with one embedding call; each result carries its own latency.
         An answer given before for the same collection version, filters, threshold, unit and
         search comes from the cache. `filters` limit the documents searched; `min_score`
-        replaces the collection's abstention threshold for these questions; `unit` the server's
-        answer unit; `searches` are what retrieval searches with in place of each question (a
+        replaces the collection's abstention threshold for these questions; `unit` the
+        collection's answer unit (`answer_unit`); `searches` are what retrieval searches with in place of each question (a
         follow-up with its conversation's earlier questions, `conversation.Rewrite.search`)."""
         started = time.perf_counter()
         questions = [self._check_question(q) for q in questions]
@@ -194,7 +194,7 @@ class QAService(Writes):
             raise InvalidInput("top_k must be between 1 and 50")
         if min_score is not None and not 0.0 <= min_score <= 1.0:
             raise InvalidInput("min_score must be between 0 and 1")
-        unit = self.settings.answer_unit if unit is None else unit
+        unit = self.answer_unit(collection) if unit is None else unit
         if unit not in ANSWER_UNITS:
             raise InvalidInput(f"answer_unit must be one of {', '.join(ANSWER_UNITS)}")
         loaded = self._get(collection)
@@ -245,6 +245,14 @@ class QAService(Writes):
             return self.settings.abstain_threshold
         tuned = self.store.read_settings(collection or self.settings.collection).get("abstain_threshold")
         return self.settings.abstain_threshold if tuned is None else float(tuned)
+
+    def answer_unit(self, collection: str | None = None) -> AnswerUnit:
+        """As the threshold: an explicit setting (flag, QA_ANSWER_UNIT) wins; else the unit
+        `qa eval --tune --answer-unit` stored for the collection (its threshold was measured with
+        it); else the default. A request's `answer_unit` overrides all three."""
+        if "answer_unit" in self.settings.model_fields_set:
+            return self.settings.answer_unit
+        return self.store.read_settings(collection or self.settings.collection).get("answer_unit", self.settings.answer_unit)
 
     def _answer(
         self, question: str, hits: list[Hit], top_k: int, collection: Collection, threshold: float, unit: AnswerUnit,
