@@ -67,6 +67,7 @@ from safetensors.torch import load_file, save
 from transformers import AutoConfig, AutoModelForQuestionAnswering
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import distil  # noqa: E402
 import squad_utils as su  # noqa: E402
 
 PART_BYTES = 15 * 1024 * 1024
@@ -264,8 +265,6 @@ def teacher_targets(args: argparse.Namespace, examples: list[su.Example], feats:
                     stats: dict) -> dict[str, torch.Tensor]:
     """The teacher's start/end logits at each training window's positions (distil.py), computed
     once; the teacher is released before the student trains."""
-    import distil
-
     t0 = time.time()
     teacher, teacher_tok = distil.load_teacher(args.teacher, device)
     t_feats, start_map, end_map = distil.teacher_features(teacher_tok, examples, feats)
@@ -307,8 +306,6 @@ def train_step(model, batch: dict[str, torch.Tensor], optimizer, device: torch.d
     loss_fn = torch.nn.functional.cross_entropy
     loss = (loss_fn(start_logits, batch["start_positions"]) + loss_fn(end_logits, batch["end_positions"])) / 2
     if "teacher_start" in batch:
-        import distil
-
         kd = (distil.loss(start_logits, batch["teacher_start"], args.distil_temperature)
               + distil.loss(end_logits, batch["teacher_end"], args.distil_temperature)) / 2
         loss = (1 - args.distil_weight) * loss + args.distil_weight * kd
