@@ -185,8 +185,9 @@ class QAService(Writes):
         An answer given before for the same collection version, filters, threshold, unit and
         search comes from the cache. `filters` limit the documents searched; `min_score`
         replaces the collection's abstention threshold for these questions; `unit` the
-        collection's answer unit (`answer_unit`); `searches` are what retrieval searches with in place of each question (a
-        follow-up with its conversation's earlier questions, `conversation.Rewrite.search`)."""
+        collection's answer unit (`answer_unit`); `searches` are what retrieval searches with in
+        place of each question (a follow-up with its conversation's earlier questions,
+        `conversation.Rewrite.search`)."""
         started = time.perf_counter()
         questions = [self._check_question(q) for q in questions]
         top_k = self.settings.top_k if top_k is None else top_k
