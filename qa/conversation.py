@@ -31,8 +31,8 @@ this question, not the previous one. Earlier user turns are resolved first, in o
 chain of follow-ups keeps its topic. Proper-noun phrases are found by capitalisation (runs of
 capitalised words, joined by "of", "and", "&"; a few capitalised terms such as "AI" or "CEO" are
 not names), which is fast, deterministic and needs no model; the price is that a lower-case
-topic ("the hydropower station") is not found, and then rule 3 applies. How much this helps is measured by
-`benchmarks/followups.py` over `tests/data/followups.jsonl` (see the README).
+topic ("the hydropower station") is not found, and then rule 3 applies. How much this helps is
+measured by `benchmarks/followups.py` over `tests/data/followups.jsonl` (see the README).
 """
 
 from __future__ import annotations

@@ -98,7 +98,8 @@ def main(argv: list[str] | None = None) -> None:
         shutil.copy(folder / name, args.carry_dir / name)
     (args.carry_dir / "SHA256").write_text(f"{hashlib.sha256(blob).hexdigest()}  model.safetensors\n")
     (args.carry_dir / "parts.json").write_text(json.dumps({"parts": len(names), "bytes": len(blob)}))
-    last = [names.pop()] if folder_bytes(ROOT / ".carry") + len(blob) % part <= part else []
+    last_part = len(blob) - (len(names) - 1) * part
+    last = [names.pop()] if folder_bytes(ROOT / ".carry") + last_part <= part else []
     print(f"{len(blob) / MIB:.0f} MiB of fp16 weights in {len(names) + len(last)} parts of at most {part / MIB:.1f} MiB; "
           "the device calls, one after the other (a machine stays warm 30 s after a call):")
     for name in names:
